@@ -1,0 +1,49 @@
+# Một cửa Analytics — the two commands: `make run` and `make test`.
+# Needs only Python 3.11+; everything else is installed under .venv/ and .local/.
+
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+UV_VERSION := 0.13.8
+
+.PHONY: venv run test lint bench stop lock docs clean
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+## run the nightly pipeline once (embedded Postgres unless WAREHOUSE_URL is set)
+run: venv
+	$(BIN)/python -m motcua run
+
+## the whole suite: lint (ruff, sqlfluff) + pytest against a real Postgres
+test: venv
+	$(BIN)/python -m motcua test
+
+lint: venv
+	$(BIN)/python -m motcua lint
+
+## load benchmark: pipeline COPY vs plain psql \copy (ROWS=1000000)
+bench: venv
+	$(BIN)/python -m motcua bench --rows $(or $(ROWS),1000000)
+
+## stop the embedded PostgreSQL
+stop: venv
+	$(BIN)/python -m motcua stop
+
+## recompile requirements.lock from requirements.in (needs the package index)
+lock: venv
+	$(BIN)/uv pip compile --python-version 3.11 requirements.in -o requirements.lock
+
+docs: venv
+	$(BIN)/python -m motcua docs
+
+clean: stop
+	rm -rf .local dbt_project/target dbt_project/logs

@@ -1,0 +1,103 @@
+"""``python -m motcua <command>``: what the Makefile targets call."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from motcua import config
+
+BIN = Path(sys.executable).parent
+
+
+def _server_admin_url() -> str:
+    """A superuser URL on the test server: WAREHOUSE_URL's server or the embedded one."""
+    external = os.environ.get("WAREHOUSE_URL")
+    if external:
+        return config.parse_pg_url(external).url("postgres")
+    from motcua.warehouse.embedded import ensure_server
+
+    return ensure_server().admin_url
+
+
+def _dev_env(admin_url: str) -> dict[str, str]:
+    """Environment for linters and tests: a scratch database for dbt's profile."""
+    from motcua.runner import _ensure_database
+
+    params = config.parse_pg_url(admin_url)
+    _ensure_database(admin_url, "motcua_dev")
+    env = dict(os.environ)
+    config.apply_telemetry_off(env)
+    env.update(config.dbt_env(params.url("motcua_dev")))
+    env["MOTCUA_TEST_ADMIN_URL"] = admin_url
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def _call(cmd: list[str], env: dict[str, str]) -> int:
+    print("+", " ".join(cmd), flush=True)
+    return subprocess.run(cmd, env=env, cwd=config.repo_root(), check=False).returncode
+
+
+def lint(env: dict[str, str]) -> int:
+    project = str(config.dbt_project_dir())
+    steps = [
+        [str(BIN / "ruff"), "check", "."],
+        [str(BIN / "ruff"), "format", "--check", "."],
+        [str(BIN / "dbt"), "parse", "--project-dir", project, "--profiles-dir", project, "--quiet"],
+        [str(BIN / "sqlfluff"), "lint", project, "--disable-progress-bar", "--nocolor"],
+    ]
+    for step in steps:
+        code = _call(step, env)
+        if code != 0:
+            return code
+    return 0
+
+
+def test(extra: list[str]) -> int:
+    env = _dev_env(_server_admin_url())
+    code = lint(env)
+    if code != 0:
+        print("lint failed", file=sys.stderr)
+        return code
+    code = _call([str(BIN / "pytest"), *extra], env)
+    return code
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="motcua", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the nightly DAG once and print the summary")
+    t = sub.add_parser("test", help="lint + the whole pytest suite")
+    t.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    sub.add_parser("lint", help="ruff + sqlfluff")
+    b = sub.add_parser("bench", help="load benchmark against plain psql \\copy")
+    b.add_argument("--rows", type=int, default=1_000_000)
+    b.add_argument("--memory-rows", type=int, nargs="*", default=None)
+    sub.add_parser("stop", help="stop the embedded PostgreSQL")
+    sub.add_parser("url", help="print the warehouse URL (starting the embedded server)")
+    args = parser.parse_args(argv)
+
+    if args.command == "run":
+        from motcua import runner
+
+        runner.main()
+    elif args.command == "test":
+        sys.exit(test(args.pytest_args))
+    elif args.command == "lint":
+        sys.exit(lint(_dev_env(_server_admin_url())))
+    elif args.command == "bench":
+        from motcua import bench
+
+        bench.main(args.rows, args.memory_rows)
+    elif args.command == "stop":
+        from motcua.warehouse.embedded import stop_server
+
+        stop_server()
+    elif args.command == "url":
+        from motcua.runner import resolve_warehouse
+
+        print(resolve_warehouse()[0])

@@ -1,0 +1,103 @@
+-- Raw and quarantine layers owned by the loader (motcua.ingest).
+-- Append-only: every delivered row is kept as text, exactly as decoded from
+-- its file (no trimming, no NFC), with its lineage. dbt reads from here.
+-- Idempotent: safe to run on every pipeline start.
+
+create schema if not exists raw;
+create schema if not exists quarantine;
+
+create table if not exists raw.load_batches (
+    batch_id     bigint generated always as identity primary key,
+    started_at   timestamptz not null default now(),
+    finished_at  timestamptz,
+    run_date     date not null,
+    inbox_dir    text
+);
+
+-- One row per delivered file (or API pull). sha256 makes a re-delivered
+-- file a no-op; status 'rejected' keeps files that could not be read at all.
+create table if not exists raw.load_files (
+    file_id      bigint generated always as identity primary key,
+    batch_id     bigint not null references raw.load_batches (batch_id),
+    source       text not null check (source in ('onestop', 'survey')),
+    file_name    text not null,
+    sha256       text not null,
+    file_format  text not null,          -- csv-utf8, csv-utf8-bom, csv-win1258, xlsx, api-json
+    rows_read    bigint not null default 0,
+    status       text not null check (status in ('loaded', 'rejected')),
+    error        text,
+    loaded_at    timestamptz not null default now()
+);
+-- A re-delivered file is a no-op once loaded; a rejected one may come again fixed.
+create unique index if not exists load_files_loaded_sha256
+    on raw.load_files (source, sha256) where status = 'loaded';
+
+create table if not exists raw.onestop_rows (
+    file_id          bigint not null references raw.load_files (file_id),
+    batch_id         bigint not null,
+    file_name        text not null,
+    row_number       integer not null,    -- 1 = first data row after the header
+    loaded_at        timestamptz not null,
+    row_error        text,                -- CSV-level problem (wrong field count...); row quarantined
+    raw_record       text[],              -- all fields as read, kept only when row_error is set
+    dossier_code     text,   -- Mã hồ sơ
+    unit_code        text,   -- Mã đơn vị
+    unit_name        text,   -- Tên đơn vị
+    procedure_code   text,   -- Mã thủ tục
+    procedure_name   text,   -- Tên thủ tục
+    sector           text,   -- Lĩnh vực
+    channel          text,   -- Kênh nộp
+    reception_place  text,   -- Nơi tiếp nhận
+    received_at      text,   -- Ngày tiếp nhận
+    due_at           text,   -- Ngày hẹn trả
+    result_at        text,   -- Ngày có kết quả
+    returned_at      text,   -- Ngày trả kết quả
+    status           text,   -- Trạng thái
+    apology_at       text,   -- Ngày xin lỗi
+    apology_due_at   text,   -- Ngày hẹn trả lại
+    applicant_name   text,   -- Họ tên người nộp   (personal data)
+    address          text,   -- Địa chỉ            (personal data)
+    phone            text,   -- Số điện thoại      (personal data)
+    email            text,   -- Email              (personal data)
+    updated_at       text,   -- Cập nhật lúc
+    primary key (file_id, row_number)
+);
+
+create table if not exists raw.survey_rows (
+    file_id          bigint not null references raw.load_files (file_id),
+    batch_id         bigint not null,
+    file_name        text not null,
+    row_number       integer not null,
+    loaded_at        timestamptz not null,
+    row_error        text,
+    raw_record       text[],
+    response_id      text,   -- Mã phiếu
+    survey_year      text,   -- Năm
+    unit_code        text,   -- Mã đơn vị
+    agency           text,   -- Cơ quan
+    survey_date      text,   -- Ngày khảo sát
+    ans_access       text,   -- Tiếp cận dịch vụ
+    ans_procedure    text,   -- Thủ tục hành chính
+    ans_staff        text,   -- Công chức
+    ans_result       text,   -- Kết quả
+    ans_feedback     text,   -- Góp ý phản ánh
+    dossier_code     text,   -- Mã hồ sơ
+    comment          text,   -- Ý kiến (personal data may occur)
+    primary key (file_id, row_number)
+);
+
+-- "changed since" watermark of the one-stop-shop HTTP API connector.
+create table if not exists raw.api_watermarks (
+    source_name   text primary key,
+    changed_since timestamptz not null,
+    updated_at    timestamptz not null default now()
+);
+
+-- What each nightly run found, as printed by `make run` (no personal data).
+create schema if not exists ops;
+create table if not exists ops.run_summaries (
+    summary_id  bigint generated always as identity primary key,
+    run_date    date not null,
+    created_at  timestamptz not null default now(),
+    summary     jsonb not null
+);
