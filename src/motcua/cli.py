@@ -67,6 +67,19 @@ def test(extra: list[str]) -> int:
     return code
 
 
+def _load(args: argparse.Namespace) -> None:
+    import json
+
+    from motcua import pipeline
+    from motcua.runner import resolve_warehouse
+
+    url = args.url or resolve_warehouse()[0]
+    inbox = args.inbox or config.inbox_dir()
+    run_date = config.parse_run_date(args.run_date) if args.run_date else config.today_local()
+    result = pipeline.ingest_inbox(url, inbox, run_date)
+    print(json.dumps(result, ensure_ascii=False, indent=1))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="motcua", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -77,6 +90,10 @@ def main(argv: list[str] | None = None) -> None:
     b = sub.add_parser("bench", help="load benchmark against plain psql \\copy")
     b.add_argument("--rows", type=int, default=1_000_000)
     b.add_argument("--memory-rows", type=int, nargs="*", default=None)
+    ld = sub.add_parser("load", help="load an inbox into raw (no dbt), print per-file outcomes")
+    ld.add_argument("--inbox", type=Path, default=None)
+    ld.add_argument("--url", default=None, help="warehouse URL (default: WAREHOUSE_URL/embedded)")
+    ld.add_argument("--run-date", default=None)
     sub.add_parser("stop", help="stop the embedded PostgreSQL")
     sub.add_parser("url", help="print the warehouse URL (starting the embedded server)")
     args = parser.parse_args(argv)
@@ -93,6 +110,8 @@ def main(argv: list[str] | None = None) -> None:
         from motcua import bench
 
         bench.main(args.rows, args.memory_rows)
+    elif args.command == "load":
+        _load(args)
     elif args.command == "stop":
         from motcua.warehouse.embedded import stop_server
 

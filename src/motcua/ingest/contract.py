@@ -113,10 +113,12 @@ def map_header(source: Source, header: list[str]) -> HeaderMap:
             raise ContractError(f"column {name.strip()!r} appears twice in the header")
         else:
             positions[column] = index
-    missing_required = sorted(REQUIRED[source] - positions.keys())
+    missing_required = [
+        header
+        for header, col in COLUMNS[source].items()
+        if col in REQUIRED[source] and col not in positions
+    ]
     if missing_required:
-        labels = {col: h for h, col in COLUMNS[source].items()}
-        names = ", ".join(labels[c] for c in missing_required)
-        raise ContractError(f"missing required column(s): {names}")
+        raise ContractError(f"missing required column(s): {', '.join(missing_required)}")
     missing = tuple(col for col in COLUMNS[source].values() if col not in positions)
     return HeaderMap(source, positions, len(header), tuple(ignored), missing)

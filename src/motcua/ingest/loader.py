@@ -211,7 +211,9 @@ def copy_records(
 ) -> int:
     """COPY records one by one (XLSX, API pages, CSV that COPY refused).
 
-    Fully blank records carry no data and are skipped; a record of the wrong
+    Fully blank records carry no data and are skipped (row numbers keep
+    counting them, so a row number always points at the record in the file);
+    a record of the wrong
     width keeps every field in ``raw_record`` and a ``row_error`` so staging
     quarantines it with the values intact.
     """
@@ -226,14 +228,14 @@ def copy_records(
     loaded_at = conn.execute("select now()").fetchone()[0]  # type: ignore[index]
     count = 0
     with conn.cursor() as cur, cur.copy(stmt) as copy:
-        for record in records:
+        for row_number, record in enumerate(records, start=1):
             if not any(v not in (None, "") and str(v).strip() for v in record):
                 continue
             count += 1
             values, error = _shape_record(record, hmap)
             raw_record = [v.replace("\x00", "") if v else v for v in record] if error else None
             copy.write_row(
-                (file_id, batch_id, file_name, count, loaded_at, error, raw_record, *values)
+                (file_id, batch_id, file_name, row_number, loaded_at, error, raw_record, *values)
             )
     return count
 

@@ -1,0 +1,76 @@
+"""Administrative units the generated dossiers and surveys belong to.
+
+The default list is the 27 communes and wards of Ninh Hòa town as they stood
+in 2017 (package data copied from the shared reference); any CSV with at
+least ``commune_code`` and ``commune_name`` columns can replace it.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+DEFAULT_UNITS_RESOURCE = "communes_ninh_hoa_2017.csv"
+_PREFIXES = ("Phường ", "Xã ", "Thị trấn ")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One commune-level unit: GSO code, full NFC name and its district."""
+
+    code: str
+    name: str
+    unit_type: str = "Xã"
+    district_code: str = ""
+    district_name: str = ""
+    province_code: str = ""
+
+    @property
+    def short_name(self) -> str:
+        """The name without ``Xã``/``Phường``, as exports and the letter often write it."""
+        for prefix in _PREFIXES:
+            if self.name.startswith(prefix):
+                return self.name[len(prefix) :]
+        return self.name
+
+    @property
+    def is_ward(self) -> bool:
+        return self.unit_type == "Phường" or self.name.startswith("Phường ")
+
+
+def default_units_path() -> Path:
+    """Path of the packaged Ninh Hòa reference file."""
+    return Path(str(resources.files("motcua.generator") / "data" / DEFAULT_UNITS_RESOURCE))
+
+
+def load_units(path: Path | None = None, codes: Iterable[str] | None = None) -> list[Unit]:
+    """Read units from a CSV, optionally keeping only ``codes`` (in file order).
+
+    Raises ValueError for an unknown requested code, so a typo in a preset or
+    on the command line fails loudly instead of silently shrinking the inbox.
+    """
+    source = path or default_units_path()
+    with open(source, encoding="utf-8-sig", newline="") as handle:
+        units = [
+            Unit(
+                code=row["commune_code"].strip(),
+                name=row["commune_name"].strip(),
+                unit_type=(row.get("commune_type") or "Xã").strip(),
+                district_code=(row.get("district_code") or "").strip(),
+                district_name=(row.get("district_name") or "").strip(),
+                province_code=(row.get("province_code") or "").strip(),
+            )
+            for row in csv.DictReader(handle)
+        ]
+    if codes is None:
+        return units
+    wanted = list(codes)
+    known = {u.code for u in units}
+    missing = [c for c in wanted if c not in known]
+    if missing:
+        raise ValueError(f"unit code(s) not in {source}: {', '.join(missing)}")
+    keep = set(wanted)
+    return [u for u in units if u.code in keep]

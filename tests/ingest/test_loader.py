@@ -1,0 +1,277 @@
+"""The loader against a real PostgreSQL: every variant in, exact rows out."""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+from datetime import date
+from pathlib import Path
+
+import psycopg
+import pytest
+from openpyxl import Workbook
+
+from motcua.ingest import loader
+from motcua.ingest.contract import map_header
+
+HEADER = [
+    "STT",
+    "Mã hồ sơ",
+    "Mã đơn vị",
+    "Ngày tiếp nhận",
+    "Trạng thái",
+    "Cập nhật lúc",
+    "Địa chỉ",
+    "Email",
+]
+ROWS = [
+    [
+        "1",
+        "H-001",
+        "22570",
+        "01/02/2017",
+        "Đã tiếp nhận",
+        "01/02/2017 08:00:00",
+        "Thôn Phú Hòa, Ninh Đa",
+        "a@example.vn",
+    ],
+    ["2", "H-002", "22534", "02/02/2017 09:30", "Đã trả kết quả", "03/02/2017 10:00:00", "", ""],
+]
+COLS = "dossier_code, unit_code, received_at, status, updated_at, address, email"
+
+
+def to_cp1258(text: str) -> bytes:
+    """Windows-1258 as legacy exports write it: base letters plus combining tones."""
+    out = []
+    for ch in unicodedata.normalize("NFC", text):
+        try:
+            out.append(ch.encode("cp1258"))
+            continue
+        except UnicodeEncodeError:
+            pass
+        base, *marks = unicodedata.normalize("NFD", ch)
+        # keep a shape mark (circumflex, breve, horn) on the base, tone marks combining
+        options = [
+            (unicodedata.normalize("NFC", base + m), [x for x in marks if x != m]) for m in marks
+        ] + [(base, marks)]
+        for head, rest in options:
+            try:
+                out.append(head.encode("cp1258") + "".join(rest).encode("cp1258"))
+                break
+            except UnicodeEncodeError:
+                continue
+        else:
+            raise ValueError(f"{ch!r} has no Windows-1258 form")
+    return b"".join(out)
+
+
+def csv_text(header: list[str], rows: list[list[str]]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([header, *rows])
+    return buffer.getvalue()
+
+
+def write_xlsx(path: Path, header: list[str], rows: list[list[object]]) -> None:
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet()
+    for r in [header, *rows]:
+        ws.append(r)
+    wb.save(path)
+
+
+@pytest.fixture
+def conn(db_url: str):
+    with psycopg.connect(db_url, autocommit=True) as c:
+        loader.ensure_raw_schema(c)
+        yield c
+
+
+@pytest.fixture
+def batch(conn: psycopg.Connection) -> int:
+    return loader.start_batch(conn, date(2017, 7, 14), None)
+
+
+def loaded_rows(conn: psycopg.Connection, file_name: str) -> list[tuple]:
+    rows = conn.execute(
+        f"select row_number, {COLS} from raw.onestop_rows where file_name = %s order by 1",
+        (file_name,),
+    ).fetchall()
+    return [
+        tuple(unicodedata.normalize("NFC", v) if isinstance(v, str) else v for v in r) for r in rows
+    ]
+
+
+EXPECTED = [
+    (
+        1,
+        "H-001",
+        "22570",
+        "01/02/2017",
+        "Đã tiếp nhận",
+        "01/02/2017 08:00:00",
+        "Thôn Phú Hòa, Ninh Đa",
+        "a@example.vn",
+    ),
+    (2, "H-002", "22534", "02/02/2017 09:30", "Đã trả kết quả", "03/02/2017 10:00:00", None, None),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "payload", "fmt", "method"),
+    [
+        ("hoso_utf8.csv", csv_text(HEADER, ROWS).encode(), "csv-utf8", "copy"),
+        ("hoso_bom.csv", b"\xef\xbb\xbf" + csv_text(HEADER, ROWS).encode(), "csv-utf8-bom", "copy"),
+        (
+            "hoso_nfd.csv",
+            unicodedata.normalize("NFD", csv_text(HEADER, ROWS)).encode(),
+            "csv-utf8",
+            "copy",
+        ),
+        ("hoso_1258.csv", to_cp1258(csv_text(HEADER, ROWS)), "csv-win1258", "copy"),
+        # header in another order, odd case and spaces, NFD: matched by name
+        (
+            "hoso_shuffled.csv",
+            csv_text(
+                [
+                    " email",
+                    "TRẠNG THÁI ",
+                    unicodedata.normalize("NFD", "Mã hồ sơ"),
+                    "Mã  đơn vị",
+                    "Ngày tiếp nhận",
+                    "Cập nhật lúc",
+                    "Địa chỉ",
+                    "Ghi chú",
+                ],
+                [[r[7], r[4], r[1], r[2], r[3], r[5], r[6], "x"] for r in ROWS],
+            ).encode(),
+            "csv-utf8",
+            "copy",
+        ),
+    ],
+)
+def test_csv_variants_load_the_same_rows(
+    conn: psycopg.Connection,
+    batch: int,
+    tmp_path: Path,
+    name: str,
+    payload: bytes,
+    fmt: str,
+    method: str,
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(payload)
+    outcome = loader.load_file(conn, batch, "onestop", path)
+    assert (outcome.status, outcome.rows_read, outcome.file_format, outcome.path_method) == (
+        "loaded",
+        2,
+        fmt,
+        method,
+    )
+    assert loaded_rows(conn, name) == EXPECTED
+
+
+def test_xlsx_with_typed_cells(conn: psycopg.Connection, batch: int, tmp_path: Path) -> None:
+    import datetime as dt
+
+    path = tmp_path / "hoso_typed.xlsx"
+    rows = [
+        [
+            1,
+            "H-001",
+            22570,
+            dt.date(2017, 2, 1),
+            "Đã tiếp nhận",
+            dt.datetime(2017, 2, 1, 8),
+            "Thôn Phú Hòa, Ninh Đa",
+            "a@example.vn",
+        ],
+        [
+            2,
+            "H-002",
+            "22534",
+            "02/02/2017 09:30",
+            "Đã trả kết quả",
+            dt.datetime(2017, 2, 3, 10, 0, 0),
+            None,
+            None,
+        ],
+        [None, None, None, None, None, None, None, None],  # blank row: no data, skipped
+    ]
+    write_xlsx(path, HEADER, rows)
+    outcome = loader.load_file(conn, batch, "onestop", path)
+    assert (outcome.status, outcome.rows_read, outcome.file_format) == ("loaded", 2, "xlsx")
+    assert loaded_rows(conn, path.name) == [
+        (*EXPECTED[0][:5], "01/02/2017 08:00:00", *EXPECTED[0][6:]),
+        EXPECTED[1],
+    ]
+
+
+def test_copy_and_record_paths_agree(conn: psycopg.Connection, batch: int, tmp_path: Path) -> None:
+    path = tmp_path / "hoso_same.csv"
+    path.write_text(csv_text(HEADER, ROWS), encoding="utf-8")
+    assert loader.load_file(conn, batch, "onestop", path).path_method == "copy"
+    hmap = map_header("onestop", HEADER)
+    with conn.transaction():
+        file_id = loader._register(conn, batch, "onestop", "hoso_records.csv", "x", "csv-utf8")
+        loader.copy_records(conn, ROWS, hmap, file_id, batch, "hoso_records.csv")
+    assert loaded_rows(conn, "hoso_records.csv") == loaded_rows(conn, "hoso_same.csv")
+
+
+def test_same_file_twice_is_loaded_once(conn: psycopg.Connection, tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    (inbox / "onestop").mkdir(parents=True)
+    body = csv_text(HEADER, ROWS)
+    (inbox / "onestop" / "hoso_20170201.csv").write_text(body, encoding="utf-8")
+    first = loader.start_batch(conn, date(2017, 7, 14), inbox)
+    assert [o.status for o in loader.load_inbox(conn, inbox, first)] == ["loaded"]
+    # delivered again under another name, next night
+    (inbox / "onestop" / "hoso_20170202.csv").write_text(body, encoding="utf-8")
+    second = loader.start_batch(conn, date(2017, 7, 15), inbox)
+    assert [o.status for o in loader.load_inbox(conn, inbox, second)] == ["duplicate"]
+    assert conn.execute("select count(*) from raw.onestop_rows").fetchone() == (2,)
+    archived = sorted(p.name for p in (inbox / "archive" / "onestop").iterdir())
+    assert archived == ["hoso_20170201.csv", "hoso_20170202.csv"]
+    assert list((inbox / "onestop").iterdir()) == []
+
+
+def test_survey_file_loads_into_survey_rows(
+    conn: psycopg.Connection, batch: int, tmp_path: Path
+) -> None:
+    path = tmp_path / "khaosat_2016.csv"
+    header = [
+        "Mã phiếu",
+        "Năm",
+        "Mã đơn vị",
+        "Cơ quan",
+        "Ngày khảo sát",
+        "Tiếp cận dịch vụ",
+        "Thủ tục hành chính",
+        "Công chức",
+        "Kết quả",
+        "Góp ý phản ánh",
+        "Ý kiến",
+    ]
+    rows = [
+        [
+            "P1",
+            "2016",
+            "22534",
+            "UBND",
+            "05/10/2016",
+            "4",
+            "Hài lòng",
+            "5",
+            "x",
+            "",
+            "Cán bộ nhiệt tình",
+        ]
+    ]
+    path.write_text(csv_text(header, rows), encoding="utf-8")
+    outcome = loader.load_file(conn, batch, "survey", path)
+    assert (outcome.status, outcome.rows_read) == ("loaded", 1)
+    got = conn.execute(
+        "select response_id, survey_year, ans_access, ans_procedure, ans_result, ans_feedback,"
+        " comment, dossier_code from raw.survey_rows"
+    ).fetchall()
+    assert got == [("P1", "2016", "4", "Hài lòng", "x", None, "Cán bộ nhiệt tình", None)]
