@@ -118,7 +118,7 @@ def test_field_over_the_limit_is_an_error_naming_the_row(
     finally:
         csv.field_size_limit(previous)
     assert outcome.status == "rejected"
-    assert outcome.error == "hoso_big.csv: row 4: field larger than field limit (1000)"
+    assert outcome.error == "hoso_big.csv: line 4: field larger than field limit (1000)"
     assert conn.execute("select count(*) from raw.onestop_rows").fetchone() == (0,)
 
 

@@ -6,13 +6,21 @@ does. A load killed mid-file therefore leaves no trace and the next run loads
 the file again, so an interrupted night and an uninterrupted one end with the
 same warehouse. A file already registered (same source and SHA-256) is skipped.
 
+Fast path: a well-formed CSV is streamed byte for byte into ``COPY`` straight
+into the raw table (lineage columns come from defaults fed by per-transaction
+settings), hashing the bytes on the way: one pass over the file, no parsing in
+Python. Anything ``COPY`` refuses (wrong field counts, blank lines, NUL bytes)
+and every XLSX go record by record, so good rows are kept and bad ones carry a
+``row_error`` for quarantine.
+
 Validation against the business rules happens in dbt (quarantine models);
 here we only refuse what cannot be read at all, with a clear error naming the
-file (and the row where there is one).
+file (and the line where there is one).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import shutil
 from collections.abc import Iterable, Iterator, Sequence
@@ -23,21 +31,8 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from motcua.ingest.contract import (
-    COLUMNS,
-    ContractError,
-    HeaderMap,
-    Source,
-    map_header,
-)
-from motcua.ingest.readers import (
-    CHUNK,
-    FileFacts,
-    inspect_file,
-    iter_csv_records,
-    open_xlsx,
-    read_csv_header,
-)
+from motcua.ingest.contract import COLUMNS, ContractError, HeaderMap, Source, map_header
+from motcua.ingest.readers import CHUNK, inspect_file, iter_csv_records, open_xlsx, peek_csv
 
 log = logging.getLogger(__name__)
 
@@ -45,17 +40,11 @@ PATTERNS: dict[Source, tuple[str, ...]] = {
     "onestop": ("hoso_*.csv", "hoso_*.xlsx"),
     "survey": ("khaosat_*.csv", "khaosat_*.xlsx"),
 }
-SUBDIR: dict[Source, str] = {"onestop": "onestop", "survey": "survey"}
 TABLE: dict[Source, str] = {"onestop": "onestop_rows", "survey": "survey_rows"}
+EXTRA_COLUMNS = tuple(f"extra_{i}" for i in range(1, 9))
 
-# COPY refuses a malformed CSV with one of these; the file then goes through
-# the record-by-record path, which keeps every good row and flags the others.
-COPY_FALLBACK_ERRORS = (
-    psycopg.errors.BadCopyFileFormat,
-    psycopg.errors.CharacterNotInRepertoire,
-    psycopg.errors.UntranslatableCharacter,
-    psycopg.errors.InvalidTextRepresentation,
-)
+ENCODING_ERRORS = (psycopg.errors.CharacterNotInRepertoire, psycopg.errors.UntranslatableCharacter)
+FORMAT_ERRORS = (psycopg.errors.BadCopyFileFormat, psycopg.errors.InvalidTextRepresentation)
 
 
 @dataclass(frozen=True)
@@ -68,6 +57,10 @@ class FileOutcome:
     error: str | None = None
     file_id: int | None = None
     path_method: str = ""  # copy | records
+
+
+class _Duplicate(Exception):
+    """Raised inside a file's transaction to roll it back: the bytes were loaded before."""
 
 
 def schema_sql() -> str:
@@ -100,7 +93,7 @@ def finish_batch(conn: psycopg.Connection, batch_id: int) -> None:
 
 def pending_files(inbox: Path, source: Source) -> list[Path]:
     """Files of one source waiting in the inbox, in name order (the tie-break order)."""
-    folder = inbox / SUBDIR[source]
+    folder = inbox / source
     if not folder.is_dir():
         return []
     found = {p for pattern in PATTERNS[source] for p in folder.glob(pattern) if p.is_file()}
@@ -134,68 +127,75 @@ def _register(
     return int(row[0])
 
 
-def _target_columns(source: Source) -> list[str]:
-    return list(COLUMNS[source].values())
+def _file_columns(hmap: HeaderMap) -> list[str] | None:
+    """Target column of each field of the file, in file order; None if too many unknowns."""
+    by_position = {index: column for column, index in hmap.positions.items()}
+    extras = iter(EXTRA_COLUMNS)
+    columns = []
+    for index in range(hmap.width):
+        column = by_position.get(index) or next(extras, None)
+        if column is None:
+            return None
+        columns.append(column)
+    return columns
 
 
-def _copy_whole_file(
-    conn: psycopg.Connection,
-    path: Path,
-    facts: FileFacts,
-    hmap: HeaderMap,
-    file_id: int,
-    batch_id: int,
-) -> int:
-    """Stream the bytes through COPY into a temp table, then into raw in one statement."""
-    width = hmap.width
-    staging_cols = [sql.Identifier(f"c{i}") for i in range(width)]
+def _set_lineage(conn: psycopg.Connection, file_id: int, batch_id: int, name: str) -> None:
+    """Feed the raw tables' lineage defaults for this transaction.
+
+    The advisory lock serialises loads, so the row-number sequence hands this
+    file consecutive values starting right after ``row_base``.
+    """
+    conn.execute("select pg_advisory_xact_lock(hashtext('motcua.raw_load'))")
     conn.execute(
-        sql.SQL(
-            "create temp table motcua_copy_in (rn bigint generated always as identity, {})"
-            " on commit drop"
-        ).format(sql.SQL(", ").join(sql.SQL("{} text").format(c) for c in staging_cols))
+        "select set_config('motcua.file_id', %s, true), set_config('motcua.batch_id', %s, true),"
+        " set_config('motcua.file_name', %s, true),"
+        " set_config('motcua.row_base', nextval('raw.copy_row_seq')::text, true)",
+        (str(file_id), str(batch_id), name),
     )
-    copy_stmt = sql.SQL(
-        "copy motcua_copy_in ({}) from stdin with (format csv, header true, encoding {})"
-    ).format(sql.SQL(", ").join(staging_cols), sql.Literal(facts.pg_encoding))
-    with conn.cursor() as cur, cur.copy(copy_stmt) as copy, path.open("rb") as handle:
-        while chunk := handle.read(CHUNK):
-            copy.write(chunk)
-    targets = _target_columns(hmap.source)
-    selects = [
-        sql.SQL("nullif({}, '')").format(staging_cols[hmap.positions[c]])
-        if c in hmap.positions
-        else sql.NULL
-        for c in targets
-    ]
-    insert = sql.SQL(
-        "insert into raw.{table} (file_id, batch_id, file_name, row_number, loaded_at, {cols})"
-        " select {file_id}, {batch_id}, {name}, rn, now(), {vals} from motcua_copy_in order by rn"
+
+
+def _copy_bytes(
+    conn: psycopg.Connection, path: Path, table: str, columns: list[str], encoding: str
+) -> tuple[int, str]:
+    """Stream the file into COPY, hashing on the way; (rows, sha256)."""
+    digest = hashlib.sha256()
+    stmt = sql.SQL(
+        "copy raw.{} ({}) from stdin with (format csv, header true, encoding {})"
     ).format(
-        table=sql.Identifier(TABLE[hmap.source]),
-        cols=sql.SQL(", ").join(sql.Identifier(c) for c in targets),
-        file_id=sql.Literal(file_id),
-        batch_id=sql.Literal(batch_id),
-        name=sql.Literal(path.name),
-        vals=sql.SQL(", ").join(selects),
+        sql.Identifier(table),
+        sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+        sql.Literal(encoding),
     )
-    count = conn.execute(insert).rowcount
-    conn.execute("drop table motcua_copy_in")
-    return count
+    with conn.cursor() as cur:
+        with cur.copy(stmt) as copy, path.open("rb") as handle:
+            while chunk := handle.read(CHUNK):
+                digest.update(chunk)
+                copy.write(chunk)
+        rows = cur.rowcount
+    return rows, digest.hexdigest()
 
 
 def _shape_record(
-    record: Sequence[str | None], hmap: HeaderMap
+    record: Sequence[str | None], hmap: HeaderMap, targets: list[str]
 ) -> tuple[list[str | None], str | None]:
-    """Map one record onto the raw columns; say what is wrong with its shape."""
+    """Values for ``targets`` from one record, and what is wrong with its shape."""
     problems = []
     if len(record) != hmap.width:
         problems.append(f"expected {hmap.width} fields, got {len(record)}")
     if any(v is not None and "\x00" in v for v in record):
         problems.append("NUL byte in a field")
+    positions = dict(hmap.positions)
+    extras = iter(EXTRA_COLUMNS)
+    known = set(positions.values())
+    for index in range(hmap.width):
+        if index not in known:
+            column = next(extras, None)
+            if column:
+                positions[column] = index
     values: list[str | None] = []
-    for column in _target_columns(hmap.source):
-        index = hmap.positions.get(column)
+    for column in targets:
+        index = positions.get(column)
         value = record[index] if index is not None and index < len(record) else None
         values.append(value.replace("\x00", "") if value else None)
     return values, "; ".join(problems) or None
@@ -213,11 +213,10 @@ def copy_records(
 
     Fully blank records carry no data and are skipped (row numbers keep
     counting them, so a row number always points at the record in the file);
-    a record of the wrong
-    width keeps every field in ``raw_record`` and a ``row_error`` so staging
-    quarantines it with the values intact.
+    a record of the wrong width keeps every field in ``raw_record`` and a
+    ``row_error`` so staging quarantines it with the values intact.
     """
-    targets = _target_columns(hmap.source)
+    targets = [*EXTRA_COLUMNS, *COLUMNS[hmap.source].values()]
     stmt = sql.SQL(
         "copy raw.{table} (file_id, batch_id, file_name, row_number, loaded_at, row_error,"
         " raw_record, {cols}) from stdin"
@@ -232,7 +231,7 @@ def copy_records(
             if not any(v not in (None, "") and str(v).strip() for v in record):
                 continue
             count += 1
-            values, error = _shape_record(record, hmap)
+            values, error = _shape_record(record, hmap, targets)
             raw_record = [v.replace("\x00", "") if v else v for v in record] if error else None
             copy.write_row(
                 (file_id, batch_id, file_name, row_number, loaded_at, error, raw_record, *values)
@@ -241,100 +240,103 @@ def copy_records(
 
 
 def _load_csv(
-    conn: psycopg.Connection,
-    path: Path,
-    facts: FileFacts,
-    source: Source,
-    file_id: int,
-    batch_id: int,
-) -> tuple[int, str]:
-    assert facts.codec is not None
-    header = read_csv_header(path, facts.codec)
-    if not any(h.strip() for h in header):
+    conn: psycopg.Connection, path: Path, source: Source, file_id: int, batch_id: int
+) -> tuple[int, str, str, str]:
+    """(rows, sha256, file format, method) of one CSV file, inside its transaction."""
+    head = peek_csv(path)
+    if not any(h.strip() for h in head.header):
         raise ContractError("no header row")
-    hmap = map_header(source, header)
-    try:
-        with conn.transaction():
-            return _copy_whole_file(conn, path, facts, hmap, file_id, batch_id), "copy"
-    except COPY_FALLBACK_ERRORS as exc:
-        log.info(
-            "COPY refused %s (%s); reading record by record", path.name, str(exc).splitlines()[0]
-        )
-    records = iter_csv_records(path, facts.codec)
-    return copy_records(conn, records, hmap, file_id, batch_id, path.name), "records"
+    hmap = map_header(source, head.header)
+    columns = _file_columns(hmap)
+    if columns is not None:
+        other = "WIN1258" if head.pg_encoding == "UTF8" else "UTF8"
+        for encoding in (head.pg_encoding, other):
+            try:
+                with conn.transaction():
+                    rows, sha = _copy_bytes(conn, path, TABLE[source], columns, encoding)
+            except ENCODING_ERRORS:
+                continue
+            except FORMAT_ERRORS as exc:
+                log.info("COPY refused %s (%s): record by record", path.name, _first_line(exc))
+                break
+            fmt = head.file_format if encoding == head.pg_encoding else _format_of(encoding)
+            return rows, sha, fmt, "copy"
+    facts = inspect_file(path)  # the exact encoding, or a clear error
+    assert facts.codec is not None
+    rows = copy_records(
+        conn, iter_csv_records(path, facts.codec), hmap, file_id, batch_id, path.name
+    )
+    return rows, facts.sha256, facts.file_format, "records"
+
+
+def _format_of(encoding: str) -> str:
+    return "csv-utf8" if encoding == "UTF8" else "csv-win1258"
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 def _load_xlsx(
-    conn: psycopg.Connection,
-    path: Path,
-    source: Source,
-    file_id: int,
-    batch_id: int,
-) -> tuple[int, str]:
+    conn: psycopg.Connection, path: Path, source: Source, file_id: int, batch_id: int
+) -> tuple[int, str, str, str]:
+    facts = inspect_file(path)
     header, records = open_xlsx(path)
     if not any(h.strip() for h in header):
         raise ContractError("no header row in the first sheet")
     hmap = map_header(source, header)
-    return copy_records(conn, records, hmap, file_id, batch_id, path.name), "records"
+    rows = copy_records(conn, records, hmap, file_id, batch_id, path.name)
+    return rows, facts.sha256, "xlsx", "records"
 
 
 def load_file(conn: psycopg.Connection, batch_id: int, source: Source, path: Path) -> FileOutcome:
     """Load one file in one transaction; never raises for bad content."""
-    try:
-        facts = inspect_file(path)
-    except ContractError as exc:
-        return _reject(conn, batch_id, source, path, None, str(exc))
-    if _already_loaded(conn, source, facts.sha256):
-        return FileOutcome(source, path.name, "duplicate", file_format=facts.file_format)
+    reader = _load_xlsx if path.suffix.lower() == ".xlsx" else _load_csv
     try:
         with conn.transaction():
-            file_id = _register(conn, batch_id, source, path.name, facts.sha256, facts.file_format)
-            if facts.file_format == "xlsx":
-                rows, method = _load_xlsx(conn, path, source, file_id, batch_id)
-            else:
-                rows, method = _load_csv(conn, path, facts, source, file_id, batch_id)
+            file_id = _register(conn, batch_id, source, path.name, "", "")
+            _set_lineage(conn, file_id, batch_id, path.name)
+            rows, sha, fmt, method = reader(conn, path, source, file_id, batch_id)
+            if _already_loaded(conn, source, sha):
+                raise _Duplicate(fmt)
             conn.execute(
-                "update raw.load_files set rows_read = %s where file_id = %s", (rows, file_id)
+                "update raw.load_files set sha256 = %s, file_format = %s, rows_read = %s"
+                " where file_id = %s",
+                (sha, fmt, rows, file_id),
             )
+    except _Duplicate as dup:
+        return FileOutcome(source, path.name, "duplicate", file_format=str(dup))
     except ContractError as exc:
-        return _reject(conn, batch_id, source, path, facts, str(exc))
-    return FileOutcome(source, path.name, "loaded", rows, facts.file_format, None, file_id, method)
+        return _reject(conn, batch_id, source, path, str(exc))
+    return FileOutcome(source, path.name, "loaded", rows, fmt, None, file_id, method)
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _reject(
-    conn: psycopg.Connection,
-    batch_id: int,
-    source: Source,
-    path: Path,
-    facts: FileFacts | None,
-    error: str,
+    conn: psycopg.Connection, batch_id: int, source: Source, path: Path, error: str
 ) -> FileOutcome:
     message = f"{path.name}: {error}"
     log.warning("rejected %s", message)
     with conn.transaction():
-        _register(
-            conn,
-            batch_id,
-            source,
-            path.name,
-            facts.sha256 if facts else "",
-            facts.file_format if facts else "unknown",
-            "rejected",
-            error,
-        )
-    return FileOutcome(
-        source, path.name, "rejected", 0, facts.file_format if facts else "", message
-    )
+        _register(conn, batch_id, source, path.name, _sha256_of(path), "unknown", "rejected", error)
+    return FileOutcome(source, path.name, "rejected", 0, "", message)
 
 
 def settle_file(inbox: Path, source: Source, path: Path, outcome: FileOutcome) -> Path:
     """Move a handled file out of the inbox: archive/ when loaded, rejected/ otherwise.
 
     Runs after the commit: a crash in between leaves the file in the inbox,
-    and the next run sees its hash registered and only moves it.
+    and the next run finds its hash registered and only moves it.
     """
     folder = "rejected" if outcome.status == "rejected" else "archive"
-    target_dir = inbox / folder / SUBDIR[source]
+    target_dir = inbox / folder / source
     target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / path.name
     counter = 1

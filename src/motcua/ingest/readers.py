@@ -101,7 +101,55 @@ def read_csv_header(path: Path, codec: str) -> list[str]:
         try:
             return next(csv.reader(text), [])
         except csv.Error as exc:
-            raise ContractError(f"row 0 (header): {exc}") from exc
+            raise ContractError(f"line 1 (header): {exc}") from exc
+
+
+@dataclass(frozen=True)
+class CsvHead:
+    """What the first bytes of a CSV say, before the one pass that loads it."""
+
+    header: list[str]
+    pg_encoding: str  # the likely COPY encoding; the other is tried if it fails
+    file_format: str
+
+
+def peek_csv(path: Path) -> CsvHead:
+    """Header and likely encoding from the first block of the file.
+
+    A first block that is not valid UTF-8 means a legacy Windows-1258 export;
+    COPY validates the whole file anyway and the loader retries with the other
+    encoding if the guess was wrong further down.
+    """
+    with path.open("rb") as handle:
+        head = handle.read(64 * 1024)
+    if not head:
+        raise ContractError("empty file (0 bytes)")
+    if head.startswith(UTF16_BOMS):
+        raise ContractError("UTF-16 text is not a contract encoding (UTF-8 or Windows-1258)")
+    try:
+        head.decode("utf-8") if len(head) < 64 * 1024 else _decode_prefix(head)
+        codec, pg_encoding = "utf-8-sig", "UTF8"
+    except UnicodeDecodeError:
+        codec, pg_encoding = "cp1258", "WIN1258"
+    try:
+        header = read_csv_header(path, codec)
+    except UnicodeDecodeError:
+        codec, pg_encoding = "cp1258", "WIN1258"
+        try:
+            header = read_csv_header(path, codec)
+        except UnicodeDecodeError:
+            inspect_file(path)  # raises the precise error with the byte offset
+            raise
+    if pg_encoding == "UTF8":
+        fmt = "csv-utf8-bom" if head.startswith(UTF8_BOM) else "csv-utf8"
+    else:
+        fmt = "csv-win1258"
+    return CsvHead(header, pg_encoding, fmt)
+
+
+def _decode_prefix(head: bytes) -> str:
+    """Decode a block that may end in the middle of a UTF-8 sequence."""
+    return codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
 
 
 def iter_csv_records(path: Path, codec: str) -> Iterator[list[str]]:
@@ -112,7 +160,7 @@ def iter_csv_records(path: Path, codec: str) -> Iterator[list[str]]:
             next(reader, None)
             yield from reader
         except csv.Error as exc:
-            raise ContractError(f"row {reader.line_num}: {exc}") from exc
+            raise ContractError(f"line {reader.line_num}: {exc}") from exc
 
 
 def cell_text(value: object) -> str | None:

@@ -14,6 +14,10 @@ create table if not exists raw.load_batches (
     inbox_dir    text
 );
 
+-- Row numbers of a COPY: the loader holds an advisory lock while it loads,
+-- so one file's rows take consecutive values (see motcua.ingest.loader).
+create sequence if not exists raw.copy_row_seq cache 1000;
+
 -- One row per delivered file (or API pull). sha256 makes a re-delivered
 -- file a no-op; status 'rejected' keeps files that could not be read at all.
 create table if not exists raw.load_files (
@@ -33,13 +37,20 @@ create unique index if not exists load_files_loaded_sha256
     on raw.load_files (source, sha256) where status = 'loaded';
 
 create table if not exists raw.onestop_rows (
-    file_id          bigint not null references raw.load_files (file_id),
-    batch_id         bigint not null,
-    file_name        text not null,
-    row_number       integer not null,    -- 1 = first data row after the header
-    loaded_at        timestamptz not null,
-    row_error        text,                -- CSV-level problem (wrong field count...); row quarantined
-    raw_record       text[],              -- all fields as read, kept only when row_error is set
+    -- lineage; the loader sets the motcua.* settings for each file, so COPY
+    -- can stream the file's bytes straight into this table (no per-row work
+    -- in Python, no second copy through a temp table)
+    file_id          bigint not null default current_setting('motcua.file_id')::bigint,
+    batch_id         bigint not null default current_setting('motcua.batch_id')::bigint,
+    file_name        text not null default current_setting('motcua.file_name'),
+    row_number       bigint not null          -- 1 = first data record after the header
+        default (nextval('raw.copy_row_seq') - current_setting('motcua.row_base')::bigint),
+    loaded_at        timestamptz not null default now(),
+    row_error        text,                    -- record-level problem (wrong field count...)
+    raw_record       text[],                  -- all fields as read, kept when row_error is set
+    -- columns the contract does not know (STT, notes...), kept verbatim in file order
+    extra_1 text, extra_2 text, extra_3 text, extra_4 text,
+    extra_5 text, extra_6 text, extra_7 text, extra_8 text,
     dossier_code     text,   -- Mã hồ sơ
     unit_code        text,   -- Mã đơn vị
     unit_name        text,   -- Tên đơn vị
@@ -59,18 +70,26 @@ create table if not exists raw.onestop_rows (
     address          text,   -- Địa chỉ            (personal data)
     phone            text,   -- Số điện thoại      (personal data)
     email            text,   -- Email              (personal data)
-    updated_at       text,   -- Cập nhật lúc
-    primary key (file_id, row_number)
+    updated_at       text    -- Cập nhật lúc
 );
+-- No index here on purpose: every index is paid per row by COPY (even BRIN
+-- cost a third of the load time in `make bench`); dbt reads raw in full scans.
 
 create table if not exists raw.survey_rows (
-    file_id          bigint not null references raw.load_files (file_id),
-    batch_id         bigint not null,
-    file_name        text not null,
-    row_number       integer not null,
-    loaded_at        timestamptz not null,
-    row_error        text,
-    raw_record       text[],
+    -- lineage; the loader sets the motcua.* settings for each file, so COPY
+    -- can stream the file's bytes straight into this table (no per-row work
+    -- in Python, no second copy through a temp table)
+    file_id          bigint not null default current_setting('motcua.file_id')::bigint,
+    batch_id         bigint not null default current_setting('motcua.batch_id')::bigint,
+    file_name        text not null default current_setting('motcua.file_name'),
+    row_number       bigint not null          -- 1 = first data record after the header
+        default (nextval('raw.copy_row_seq') - current_setting('motcua.row_base')::bigint),
+    loaded_at        timestamptz not null default now(),
+    row_error        text,                    -- record-level problem (wrong field count...)
+    raw_record       text[],                  -- all fields as read, kept when row_error is set
+    -- columns the contract does not know (STT, notes...), kept verbatim in file order
+    extra_1 text, extra_2 text, extra_3 text, extra_4 text,
+    extra_5 text, extra_6 text, extra_7 text, extra_8 text,
     response_id      text,   -- Mã phiếu
     survey_year      text,   -- Năm
     unit_code        text,   -- Mã đơn vị
@@ -82,8 +101,7 @@ create table if not exists raw.survey_rows (
     ans_result       text,   -- Kết quả
     ans_feedback     text,   -- Góp ý phản ánh
     dossier_code     text,   -- Mã hồ sơ
-    comment          text,   -- Ý kiến (personal data may occur)
-    primary key (file_id, row_number)
+    comment          text    -- Ý kiến (personal data may occur)
 );
 
 -- "changed since" watermark of the one-stop-shop HTTP API connector.
