@@ -8,13 +8,20 @@ dropped afterwards, so tests never see each other's rows.
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
+
+# Airflow reads its configuration once, at import: settle it before any test imports it.
+os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="motcua-airflow-home-"))
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
 import psycopg
 import pytest
 
-from motcua.config import parse_pg_url
+from motcua.config import apply_telemetry_off, parse_pg_url
+
+apply_telemetry_off()
 
 
 def _admin_url() -> str:
