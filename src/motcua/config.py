@@ -77,6 +77,11 @@ class PgParams:
         auth = self.user if not self.password else f"{self.user}:{self.password}"
         return f"{driver}://{auth}@{self.host}:{self.port}/{dbname or self.dbname}"
 
+    def masked(self) -> str:
+        """The URL with the password hidden, for logs and terminals."""
+        auth = self.user if not self.password else f"{self.user}:***"
+        return f"postgresql://{auth}@{self.host}:{self.port}/{self.dbname}"
+
 
 def parse_pg_url(url: str) -> PgParams:
     """Split a ``postgresql://user:pass@host:port/db`` URL."""

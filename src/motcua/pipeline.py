@@ -33,3 +33,20 @@ def ingest_inbox(url: str, inbox: Path, run_date: date) -> dict[str, Any]:
         outcomes = [asdict(o) for o in loader.load_inbox(conn, inbox, batch_id)]
         loader.finish_batch(conn, batch_id)
     return {"batch_id": batch_id, "files": outcomes}
+
+
+def pull_api(url: str, base_url: str, run_date: date) -> dict[str, Any]:
+    """Pull the dossiers changed since the last pull from the one-stop-shop HTTP API.
+
+    One pseudo-file per pull, committed together with the new watermark;
+    settings from ``MOTCUA_API_*`` (see ``motcua.sources.api``). Raises
+    ``ApiError`` when the API cannot be read, with nothing committed.
+    """
+    from motcua.sources import api
+
+    with connect(url) as conn:
+        loader.ensure_raw_schema(conn)
+        batch_id = loader.start_batch(conn, run_date, None)
+        outcome = api.pull(conn, batch_id, base_url, **api.settings_from_env())
+        loader.finish_batch(conn, batch_id)
+    return {"batch_id": batch_id, "files": [asdict(outcome)]}

@@ -87,9 +87,9 @@ def resolve() -> RunSettings:
     return RunSettings(warehouse_url, airflow_db_url, inbox, run_date, sample)
 
 
-def airflow_env(settings: RunSettings) -> dict[str, str]:
+def airflow_env(settings: RunSettings, home: Path | None = None) -> dict[str, str]:
     """The environment of the Airflow and dbt processes of a local run."""
-    home = config.local_dir() / "airflow"
+    home = home or config.local_dir() / "airflow"
     home.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     config.apply_telemetry_off(env)
@@ -147,15 +147,20 @@ def run_dag(env: dict[str, str], run_date: date) -> None:
     _run([str(VENV_BIN / "airflow"), "dags", "test", "motcua_nightly", "--conf", conf], env)
 
 
-def main() -> None:
-    settings = resolve()
-    print(f"warehouse: {config.parse_pg_url(settings.warehouse_url).url()}")
-    print(f"inbox:     {settings.inbox}{' (generated sample)' if settings.sample else ''}")
-    print(f"run date:  {settings.run_date.isoformat()}")
-    env = airflow_env(settings)
+def run_pipeline(settings: RunSettings, airflow_home: Path | None = None) -> None:
+    """Prepare Airflow and the dbt manifest, then run the nightly DAG once."""
+    env = airflow_env(settings, airflow_home)
     dbt_parse(env)
     migrate_airflow(env)
     run_dag(env, settings.run_date)
+
+
+def main() -> None:
+    settings = resolve()
+    print(f"warehouse: {config.parse_pg_url(settings.warehouse_url).masked()}")
+    print(f"inbox:     {settings.inbox}{' (generated sample)' if settings.sample else ''}")
+    print(f"run date:  {settings.run_date.isoformat()}")
+    run_pipeline(settings)
     from motcua import summary
 
     print(summary.render(summary.latest(settings.warehouse_url)))

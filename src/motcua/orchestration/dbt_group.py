@@ -43,6 +43,7 @@ def build_group(run_date: Any) -> Any:
             dbt_project_path=project_dir,
             manifest_path=project_dir / "target" / "manifest.json",
             install_dbt_deps=False,
+            env_vars=DBT_ENV_TEMPLATE,  # rendered per task, like the operators' env
         ),
         profile_config=ProfileConfig(
             profile_name="motcua",
@@ -56,7 +57,6 @@ def build_group(run_date: Any) -> Any:
         execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER),
         operator_args={
             "vars": {"run_date": "{{ ti.xcom_pull(task_ids='resolve_run_date') }}"},
-            "env": DBT_ENV_TEMPLATE,
             "append_env": True,
         },
     )

@@ -1,0 +1,268 @@
+"""``run_checks``: every data-quality checkpoint of one nightly run.
+
+1. register the run's received-date windows in ``dq.check_windows``;
+2. run the contact checkpoint once per (window, commune) batch, then the
+   pipeline-health checkpoints once each, thresholds as suite parameters;
+3. build the Data Docs of the run;
+4. append every result to ``dq.validation_results`` (one transaction);
+5. return a JSON-ready summary, or raise :class:`QualityGateError` (with the
+   same summary) when a blocking check failed — always after step 4.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from motcua.quality import gx_project, store
+from motcua.quality.settings import QualitySettings, Window, load_settings
+from motcua.quality.store import CheckResult
+
+log = logging.getLogger(__name__)
+
+
+class QualityGateError(RuntimeError):
+    """A blocking check failed. Raised after the results are stored; carries the summary."""
+
+    def __init__(self, summary: dict[str, Any]) -> None:
+        self.summary = summary
+        failed = [
+            f"{f['suite']}.{f['check']} ({f['affected']} {f['key'] or 'rows'}"
+            + (f": {', '.join(f['codes'])}" if f["codes"] else "")
+            + (f"; {f['error']}" if f["error"] else "")
+            + ")"
+            for f in summary["pipeline_findings"]
+            if f["severity"] == "block"
+        ]
+        super().__init__(
+            f"blocking data-quality checks failed for run_date {summary['run_date']} "
+            f"(run {summary['run_id']}): " + "; ".join(failed)
+        )
+
+
+def run_checks(
+    url: str,
+    run_date: date,
+    *,
+    recent_days: int | None = None,
+    settings: QualitySettings | None = None,
+    project_dir: Path | None = None,
+) -> dict[str, Any]:
+    """Run every check for ``run_date``; store the results in ``dq``; return the summary.
+
+    ``recent_days`` overrides the length of the recent window (settings file
+    default: 7 days up to and including ``run_date``); ``settings`` and
+    ``project_dir`` replace ``expectations/dq_settings.yml`` and ``expectations/``.
+    """
+    settings = settings or load_settings()
+    if recent_days is not None:
+        settings = dataclasses.replace(settings, recent_days=recent_days)
+    run_id = str(uuid.uuid4())
+    checked_at = datetime.now(UTC).replace(microsecond=0)
+    windows = settings.windows(run_date)
+    params = settings.expectation_parameters(run_date)
+
+    with psycopg.connect(url, autocommit=True, application_name="motcua-quality") as conn:
+        store.ensure_schema(conn)
+        store.register_windows(conn, run_id, windows)
+        try:
+            results, docs = _run_gx(
+                url, run_id, run_date, checked_at, windows, params, settings, project_dir
+            )
+        finally:
+            store.release_windows(conn, run_id)
+        stored = store.store_results(conn, run_id, run_date, checked_at, results)
+        names = store.commune_names(
+            conn, sorted({r.commune_code for r in results if r.commune_code}), run_date
+        )
+
+    summary = build_summary(run_id, run_date, checked_at, windows, results, names, docs)
+    log.info(
+        "data quality %s: %d results stored, %d failed (%d blocking), %d communes with findings",
+        run_date,
+        stored,
+        sum(not r.success for r in results),
+        sum(r.blocking_failure for r in results),
+        len(summary["communes"]),
+    )
+    if summary["blocking_failed"]:
+        raise QualityGateError(summary)
+    return summary
+
+
+def _run_gx(
+    url: str,
+    run_id: str,
+    run_date: date,
+    checked_at: datetime,
+    windows: Sequence[Window],
+    params: dict[str, Any],
+    settings: QualitySettings,
+    project_dir: Path | None,
+) -> tuple[list[CheckResult], str | None]:
+    context = gx_project.open_context(url, project_dir)
+    run_name = f"{run_date.isoformat()}_{run_id[:8]}"
+    results: list[CheckResult] = []
+    identifiers: list[Any] = []
+    by_name = {w.name: w for w in windows}
+
+    def run_one(
+        checkpoint: str,
+        batch: gx_project.BatchContext,
+        batch_parameters: dict[str, Any] | None = None,
+    ) -> None:
+        key = gx_project.checkpoint_key_column(context, checkpoint)
+        try:
+            outcome = gx_project.run_checkpoint(
+                context,
+                checkpoint,
+                run_name=run_name,
+                run_time=checked_at,
+                expectation_parameters=params,
+                batch_parameters=batch_parameters,
+            )
+        except Exception as exc:  # a relation missing, the database gone...
+            log.warning("checkpoint %s could not run: %s", checkpoint, gx_project.error_text(exc))
+            results.extend(gx_project.failed_checkpoint_rows(context, checkpoint, exc, batch))
+            return
+        identifiers.extend(outcome.run_results.keys())
+        results.extend(
+            gx_project.parse_checkpoint_result(
+                outcome,
+                checkpoint=checkpoint,
+                key_column=key,
+                max_codes=settings.max_codes,
+                batch=batch,
+            )
+        )
+
+    try:
+        try:
+            batches = gx_project.contact_batches(context, run_id)
+        except Exception as exc:
+            log.warning("contact batches unavailable: %s", gx_project.error_text(exc))
+            results.extend(
+                gx_project.failed_checkpoint_rows(context, gx_project.CONTACT_CHECKPOINT, exc)
+            )
+            batches = []
+        for batch in batches:
+            window = by_name[batch["window_name"]]
+            run_one(
+                gx_project.CONTACT_CHECKPOINT,
+                gx_project.BatchContext(
+                    window_name=window.name,
+                    period_start=window.start,
+                    period_end=window.end,
+                    commune_code=batch["commune_code"],
+                ),
+                batch,
+            )
+        for checkpoint in gx_project.PIPELINE_CHECKPOINTS:
+            run_one(checkpoint, gx_project.BatchContext())
+        try:
+            gx_project.prune_validation_results(context, settings.docs_keep_days, checked_at)
+            index = gx_project.build_data_docs(context, identifiers)
+        except Exception as exc:  # the checks matter more than their web pages
+            log.warning("Data Docs not built: %s", gx_project.error_text(exc))
+            index = None
+    finally:
+        gx_project.close_context(context)
+    return results, str(index) if index else None
+
+
+# --- summary ------------------------------------------------------------------------------------
+
+
+def build_summary(
+    run_id: str,
+    run_date: date,
+    checked_at: datetime,
+    windows: Sequence[Window],
+    results: Sequence[CheckResult],
+    commune_names: dict[str, str],
+    data_docs: str | None,
+) -> dict[str, Any]:
+    """The JSON-ready summary the alert is built from (codes and shares only)."""
+    suites: dict[str, dict[str, Any]] = {}
+    for r in results:
+        entry = suites.setdefault(
+            r.suite, {"severity": "warn", "success": True, "checks": 0, "failed": 0}
+        )
+        entry["checks"] += 1
+        if r.severity == "block":
+            entry["severity"] = "block"
+        if not r.success:
+            entry["success"] = False
+            entry["failed"] += 1
+
+    communes: dict[str, list[dict[str, Any]]] = {}
+    pipeline: list[dict[str, Any]] = []
+    for r in results:
+        if r.success:
+            continue
+        if r.commune_code is not None:
+            communes.setdefault(r.commune_code, []).append(
+                {
+                    "suite": r.suite,
+                    "check": r.check_name,
+                    "severity": r.severity,
+                    "window": r.window_name,
+                    "period_start": _iso(r.period_start),
+                    "period_end": _iso(r.period_end),
+                    "observed": r.observed_value,
+                    "required": r.threshold,
+                    "dossiers": r.element_count,
+                    "affected": r.affected_count,
+                    "dossier_codes": list(r.failing_codes),
+                    "error": r.error,
+                }
+            )
+        else:
+            pipeline.append(
+                {
+                    "suite": r.suite,
+                    "check": r.check_name,
+                    "severity": r.severity,
+                    "observed": r.observed_value,
+                    "required": r.threshold,
+                    "rows": r.element_count,
+                    "affected": r.affected_count,
+                    "key": r.failing_key,
+                    "codes": list(r.failing_codes),
+                    "error": r.error,
+                }
+            )
+
+    return {
+        "run_id": run_id,
+        "run_date": run_date.isoformat(),
+        "checked_at": checked_at.isoformat(),
+        "success": all(r.success for r in results),
+        "blocking_failed": any(r.blocking_failure for r in results),
+        "windows": [
+            {"window": w.name, "period_start": w.start.isoformat(), "period_end": w.end.isoformat()}
+            for w in windows
+        ],
+        "suites": dict(sorted(suites.items())),
+        "communes": [
+            {
+                "commune_code": code,
+                "commune_name": commune_names.get(code),
+                "findings": findings,
+            }
+            for code, findings in sorted(communes.items())
+        ],
+        "pipeline_findings": pipeline,
+        "data_docs": data_docs,
+    }
+
+
+def _iso(value: object) -> str | None:
+    return value.isoformat() if isinstance(value, date) else None

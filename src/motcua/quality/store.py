@@ -1,0 +1,210 @@
+"""Schema ``dq``: the history of every check, and the windows of runs in flight.
+
+Created idempotently by the code that writes it (safe on every run, also when
+two runs start at once). Nothing here ever holds personal data: codes,
+counts, shares and thresholds only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import psycopg
+
+from motcua.quality.settings import Window
+
+SCHEMA_SQL = """
+create schema if not exists dq;
+
+-- One row per expectation evaluated per batch (per commune and window for the
+-- contact suite), appended by every run: the history of data quality.
+create table if not exists dq.validation_results (
+    result_id           bigint generated always as identity primary key,
+    run_id              uuid not null,
+    run_date            date not null,
+    checked_at          timestamptz not null,
+    checkpoint          text not null,
+    suite               text not null,
+    expectation         text not null,      -- GX expectation type
+    check_name          text not null,      -- stable short name (suite meta "check")
+    column_name         text,
+    severity            text not null check (severity in ('block', 'warn')),
+    window_name         text,               -- contact suite: last_7_days | month_to_date
+    period_start        date,
+    period_end          date,
+    commune_code        text,               -- contact suite: the commune evaluated
+    element_count       bigint,             -- rows in the batch
+    unexpected_count    bigint,             -- rows failing the expectation
+    affected_count      bigint,             -- distinct failing keys (dossiers, files...)
+    observed_value      numeric,            -- share of non-null rows meeting the expectation
+    threshold           numeric,            -- the `mostly` it had to reach
+    success             boolean not null,
+    failing_key         text,               -- what failing_codes are: dossier_code, file_name...
+    failing_codes       text[] not null default '{}',   -- a few, sorted; never personal data
+    expectation_kwargs  jsonb,              -- resolved parameters (thresholds, value sets)
+    error               text                -- set when the check could not be evaluated
+);
+create index if not exists validation_results_run_id on dq.validation_results (run_id);
+create index if not exists validation_results_run_date
+    on dq.validation_results (run_date, suite, commune_code);
+
+-- Received-date windows of the runs in flight; the contact asset of the GX
+-- project joins them (one GX batch per run x window x commune). A run deletes
+-- its rows when done; its windows stay in dq.validation_results.
+create table if not exists dq.check_windows (
+    run_id        text not null,
+    window_name   text not null,
+    window_start  date not null,
+    window_end    date not null,
+    created_at    timestamptz not null default now(),
+    primary key (run_id, window_name)
+);
+"""
+
+COLUMNS = (
+    "run_id",
+    "run_date",
+    "checked_at",
+    "checkpoint",
+    "suite",
+    "expectation",
+    "check_name",
+    "column_name",
+    "severity",
+    "window_name",
+    "period_start",
+    "period_end",
+    "commune_code",
+    "element_count",
+    "unexpected_count",
+    "affected_count",
+    "observed_value",
+    "threshold",
+    "success",
+    "failing_key",
+    "failing_codes",
+    "expectation_kwargs",
+    "error",
+)
+
+
+@dataclass
+class CheckResult:
+    """One evaluated expectation, as stored in dq.validation_results."""
+
+    checkpoint: str
+    suite: str
+    expectation: str
+    check_name: str
+    severity: str  # block | warn
+    success: bool
+    column_name: str | None = None
+    window_name: str | None = None
+    period_start: date | None = None
+    period_end: date | None = None
+    commune_code: str | None = None
+    element_count: int | None = None
+    unexpected_count: int | None = None
+    affected_count: int | None = None
+    observed_value: float | None = None
+    threshold: float | None = None
+    failing_key: str | None = None
+    failing_codes: list[str] = field(default_factory=list)
+    expectation_kwargs: dict[str, Any] | None = None
+    error: str | None = None
+
+    @property
+    def blocking_failure(self) -> bool:
+        return self.severity == "block" and not self.success
+
+
+def ensure_schema(conn: psycopg.Connection) -> None:
+    with conn.transaction():
+        conn.execute("select pg_advisory_xact_lock(hashtext('motcua.dq_schema'))")
+        conn.execute(SCHEMA_SQL)
+
+
+def register_windows(conn: psycopg.Connection, run_id: str, windows: Iterable[Window]) -> None:
+    with conn.transaction(), conn.cursor() as cur:
+        cur.executemany(
+            "insert into dq.check_windows (run_id, window_name, window_start, window_end)"
+            " values (%s, %s, %s, %s)",
+            [(run_id, w.name, w.start, w.end) for w in windows],
+        )
+
+
+def release_windows(conn: psycopg.Connection, run_id: str) -> None:
+    with conn.transaction():
+        conn.execute("delete from dq.check_windows where run_id = %s", (run_id,))
+
+
+def store_results(
+    conn: psycopg.Connection,
+    run_id: str,
+    run_date: date,
+    checked_at: datetime,
+    results: Sequence[CheckResult],
+) -> int:
+    """Append the run's results in one transaction; return the number of rows."""
+    rows = [
+        (
+            run_id,
+            run_date,
+            checked_at,
+            r.checkpoint,
+            r.suite,
+            r.expectation,
+            r.check_name,
+            r.column_name,
+            r.severity,
+            r.window_name,
+            r.period_start,
+            r.period_end,
+            r.commune_code,
+            r.element_count,
+            r.unexpected_count,
+            r.affected_count,
+            r.observed_value,
+            r.threshold,
+            r.success,
+            r.failing_key,
+            list(r.failing_codes),
+            json.dumps(r.expectation_kwargs, default=str) if r.expectation_kwargs else None,
+            r.error,
+        )
+        for r in results
+    ]
+    placeholders = ", ".join(["%s"] * len(COLUMNS))
+    with conn.transaction(), conn.cursor() as cur:
+        cur.executemany(
+            f"insert into dq.validation_results ({', '.join(COLUMNS)}) values ({placeholders})",
+            rows,
+        )
+    return len(rows)
+
+
+def commune_names(conn: psycopg.Connection, codes: Sequence[str], run_date: date) -> dict[str, str]:
+    """Names of the communes as valid on the run date, from marts.dim_commune (if built)."""
+    if not codes:
+        return {}
+    try:
+        with conn.transaction():
+            found = conn.execute("select to_regclass('marts.dim_commune')").fetchone()
+            if not found or found[0] is None:
+                return {}
+            rows = conn.execute(
+                """
+                select distinct on (commune_code) commune_code, commune_name
+                from marts.dim_commune
+                where commune_code = any(%s)
+                order by commune_code, (valid_from <= %s) desc, valid_from desc
+                """,
+                (list(codes), run_date),
+            ).fetchall()
+    except psycopg.errors.UndefinedColumn:
+        return {}
+    return {str(code): str(name) for code, name in rows if name is not None}
