@@ -1,37 +1,17 @@
-"""Fixtures for the API connector tests: a fresh database and a running simulator.
+"""Fixtures for the API connector tests: an emptied raw layer and a running simulator.
 
-``fresh_db_url`` reads the server from ``MOTCUA_TEST_ADMIN_URL`` (default: the
-local PostgreSQL, user postgres, trust), creates a uniquely named database
-for the test module and drops it afterwards.
+``fresh_db_url`` (one database per module) comes from tests/conftest.py.
 """
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 
 import psycopg
 import pytest
 
-from motcua.config import parse_pg_url
 from motcua.ingest import loader
 from motcua.sources.simulator import Simulator
-
-DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
-@pytest.fixture(scope="module")
-def fresh_db_url() -> Iterator[str]:
-    admin = os.environ.get("MOTCUA_TEST_ADMIN_URL") or DEFAULT_ADMIN_URL
-    name = f"motcua_src_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    try:
-        yield parse_pg_url(admin).url(name)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
 
 
 @pytest.fixture
