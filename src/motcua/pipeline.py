@@ -50,3 +50,15 @@ def pull_api(url: str, base_url: str, run_date: date) -> dict[str, Any]:
         outcome = api.pull(conn, batch_id, base_url, **api.settings_from_env())
         loader.finish_batch(conn, batch_id)
     return {"batch_id": batch_id, "files": [asdict(outcome)]}
+
+
+def check_quality(url: str, run_date: date) -> dict[str, Any]:
+    """Run the data-quality checkpoints; results go to ``dq.validation_results``.
+
+    Returns the JSON-ready summary (per-suite success, per-commune findings);
+    raises ``motcua.quality.QualityGateError`` after storing when a blocking
+    check failed.
+    """
+    from motcua.quality import run_checks
+
+    return run_checks(url, run_date)

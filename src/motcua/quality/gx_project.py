@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -144,6 +145,16 @@ def checkpoint_key_column(context: FileDataContext, name: str) -> str | None:
 
 def checkpoint_suites(context: FileDataContext, name: str) -> list[Any]:
     return [vd.suite for vd in context.checkpoints.get(name).validation_definitions]
+
+
+def suite_severities(context: FileDataContext) -> dict[str, str]:
+    """Each suite of the run's checkpoints: ``block`` if any expectation blocks, else ``warn``."""
+    severities: dict[str, str] = {}
+    for checkpoint in (CONTACT_CHECKPOINT, *PIPELINE_CHECKPOINTS):
+        for suite in checkpoint_suites(context, checkpoint):
+            levels = {_severity(e.configuration.severity) for e in suite.expectations}
+            severities[suite.name] = "block" if "block" in levels else "warn"
+    return severities
 
 
 def parse_checkpoint_result(
@@ -315,8 +326,6 @@ def _failing_codes(
 
 def _natural_key(code: str) -> tuple[Any, ...]:
     """'HS-2' before 'HS-10'."""
-    import re
-
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", code))
 
 

@@ -33,18 +33,30 @@ class QualityGateError(RuntimeError):
 
     def __init__(self, summary: dict[str, Any]) -> None:
         self.summary = summary
-        failed = [
-            f"{f['suite']}.{f['check']} ({f['affected']} {f['key'] or 'rows'}"
-            + (f": {', '.join(f['codes'])}" if f["codes"] else "")
-            + (f"; {f['error']}" if f["error"] else "")
-            + ")"
-            for f in summary["pipeline_findings"]
-            if f["severity"] == "block"
-        ]
+        findings = [*summary["pipeline_findings"]]
+        for commune in summary["communes"]:
+            findings += [
+                {**f, "codes": f["dossier_codes"], "where": commune["commune_code"]}
+                for f in commune["findings"]
+            ]
+        failed = [_describe(f) for f in findings if f["severity"] == "block"]
         super().__init__(
             f"blocking data-quality checks failed for run_date {summary['run_date']} "
             f"(run {summary['run_id']}): " + "; ".join(failed)
         )
+
+
+def _describe(finding: dict[str, Any]) -> str:
+    """'suite.check [commune] (error | N affected: code, code)' — codes only."""
+    name = f"{finding['suite']}.{finding['check']}"
+    if finding.get("where"):
+        name += f" [{finding['where']}]"
+    if finding.get("error"):
+        return f"{name} (not evaluated: {finding['error']})"
+    detail = f"{finding['affected']} affected"
+    if finding["codes"]:
+        detail += ": " + ", ".join(finding["codes"])
+    return f"{name} ({detail})"
 
 
 def run_checks(
@@ -73,7 +85,7 @@ def run_checks(
         store.ensure_schema(conn)
         store.register_windows(conn, run_id, windows)
         try:
-            results, docs = _run_gx(
+            results, severities, docs = _run_gx(
                 url, run_id, run_date, checked_at, windows, params, settings, project_dir
             )
         finally:
@@ -83,7 +95,7 @@ def run_checks(
             conn, sorted({r.commune_code for r in results if r.commune_code}), run_date
         )
 
-    summary = build_summary(run_id, run_date, checked_at, windows, results, names, docs)
+    summary = build_summary(run_id, run_date, checked_at, windows, results, names, docs, severities)
     log.info(
         "data quality %s: %d results stored, %d failed (%d blocking), %d communes with findings",
         run_date,
@@ -106,7 +118,7 @@ def _run_gx(
     params: dict[str, Any],
     settings: QualitySettings,
     project_dir: Path | None,
-) -> tuple[list[CheckResult], str | None]:
+) -> tuple[list[CheckResult], dict[str, str], str | None]:
     context = gx_project.open_context(url, project_dir)
     run_name = f"{run_date.isoformat()}_{run_id[:8]}"
     results: list[CheckResult] = []
@@ -144,6 +156,7 @@ def _run_gx(
         )
 
     try:
+        severities = gx_project.suite_severities(context)
         try:
             batches = gx_project.contact_batches(context, run_id)
         except Exception as exc:
@@ -174,7 +187,7 @@ def _run_gx(
             index = None
     finally:
         gx_project.close_context(context)
-    return results, str(index) if index else None
+    return results, severities, str(index) if index else None
 
 
 # --- summary ------------------------------------------------------------------------------------
@@ -188,9 +201,17 @@ def build_summary(
     results: Sequence[CheckResult],
     commune_names: dict[str, str],
     data_docs: str | None,
+    suite_severities: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The JSON-ready summary the alert is built from (codes and shares only)."""
-    suites: dict[str, dict[str, Any]] = {}
+    """The JSON-ready summary the alert is built from (codes and shares only).
+
+    ``suites`` lists every suite of the project, also one with nothing to
+    check this run (``checks`` 0, e.g. no dossier received in the windows).
+    """
+    suites: dict[str, dict[str, Any]] = {
+        name: {"severity": severity, "success": True, "checks": 0, "failed": 0}
+        for name, severity in (suite_severities or {}).items()
+    }
     for r in results:
         entry = suites.setdefault(
             r.suite, {"severity": "warn", "success": True, "checks": 0, "failed": 0}

@@ -1,0 +1,480 @@
+"""run_checks against a real PostgreSQL: known bad rows give exact findings."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+import yaml
+
+from motcua import config
+from motcua.quality import QualityGateError, QualitySettings, load_settings, run_checks
+from motcua.quality import gx_project as gxp
+
+from .conftest import PERSONAL, RUN_DATE, A, B, C
+
+CONTACT_RESULTS_PER_RUN = 5 * 3  # batches (A, B last 7 days; A, B, C month) x 3 fields
+PIPELINE_RESULTS_PER_RUN = 2 + 1 + 5 + 3 + 5  # files, quarantine, current, valid rows, survey
+RESULTS_PER_RUN = CONTACT_RESULTS_PER_RUN + PIPELINE_RESULTS_PER_RUN
+
+DEFAULTS = QualitySettings()
+
+
+def _run(url: str, project: Path, **kwargs: Any) -> dict[str, Any]:
+    kwargs.setdefault("settings", DEFAULTS)
+    return run_checks(url, RUN_DATE, project_dir=project, **kwargs)
+
+
+def _rows(url: str, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(query, params).fetchall()
+
+
+def _execute(url: str, statement: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(statement)
+
+
+def _findings(summary: dict[str, Any], commune: str) -> list[dict[str, Any]]:
+    for entry in summary["communes"]:
+        if entry["commune_code"] == commune:
+            return entry["findings"]
+    return []
+
+
+# --- contact suites ------------------------------------------------------------------------------
+
+
+def test_contact_shortfall_names_the_commune_and_its_dossiers(warehouse: str, gx_project: Path):
+    summary = _run(warehouse, gx_project)
+
+    assert summary["success"] is False
+    assert summary["blocking_failed"] is False
+    assert [c["commune_code"] for c in summary["communes"]] == [A, C]
+
+    a = _findings(summary, A)
+    assert a == [
+        {
+            "suite": "contact_completeness",
+            "check": "phone_valid",
+            "severity": "warn",
+            "window": window,
+            "period_start": start,
+            "period_end": "2017-07-14",
+            "observed": 0.7,
+            "required": 0.9,
+            "dossiers": 10,
+            "affected": 3,
+            "dossier_codes": ["HS-A-03", "HS-A-07", "HS-A-09"],
+            "error": None,
+        }
+        for window, start in [("last_7_days", "2017-07-08"), ("month_to_date", "2017-07-01")]
+    ]
+    assert summary["communes"][0]["commune_name"] == "Phường Ninh Hiệp"
+    assert _findings(summary, B) == []
+
+
+def test_month_window_catches_what_the_last_7_days_miss(warehouse: str, gx_project: Path):
+    summary = _run(warehouse, gx_project)
+
+    (finding,) = _findings(summary, C)
+    assert finding["check"] == "email_valid"
+    assert finding["window"] == "month_to_date"
+    assert (finding["observed"], finding["required"]) == (0.2, 0.6)
+    assert finding["dossiers"] == 5  # the June dossier is outside the window
+    assert finding["affected"] == 4
+    assert finding["dossier_codes"] == ["HS-C-01", "HS-C-02", "HS-C-03", "HS-C-04"]
+
+
+def test_contact_results_stored_per_commune_and_window(warehouse: str, gx_project: Path):
+    summary = _run(warehouse, gx_project)
+
+    rows = _rows(
+        warehouse,
+        "select window_name, period_start::text, period_end::text, commune_code, check_name,"
+        " severity, element_count, unexpected_count, affected_count, observed_value, threshold,"
+        " success, failing_key, failing_codes from dq.validation_results"
+        " where run_id = %s and suite = 'contact_completeness' and commune_code = %s"
+        " and window_name = 'last_7_days' order by check_name",
+        (summary["run_id"], A),
+    )
+    assert rows == [
+        ("last_7_days", "2017-07-08", "2017-07-14", A, "address_present", "warn",
+         10, 0, 0, Decimal("1"), Decimal("0.95"), True, None, []),
+        ("last_7_days", "2017-07-08", "2017-07-14", A, "email_valid", "warn",
+         10, 0, 0, Decimal("1"), Decimal("0.6"), True, None, []),
+        ("last_7_days", "2017-07-08", "2017-07-14", A, "phone_valid", "warn",
+         10, 3, 3, Decimal("0.7"), Decimal("0.9"), False, "dossier_code",
+         ["HS-A-03", "HS-A-07", "HS-A-09"]),
+    ]  # fmt: skip
+    communes = _rows(
+        warehouse,
+        "select window_name, array_agg(distinct commune_code order by commune_code)"
+        " from dq.validation_results where run_id = %s and suite = 'contact_completeness'"
+        " group by window_name order by window_name",
+        (summary["run_id"],),
+    )
+    assert communes == [("last_7_days", [A, B]), ("month_to_date", [A, B, C])]
+
+
+def test_thresholds_and_window_are_parameters(warehouse: str, gx_project: Path):
+    lenient = QualitySettings(
+        contact_mostly={"address_present": 0.95, "phone_valid": 0.7, "email_valid": 0.2}
+    )
+    summary = _run(warehouse, gx_project, settings=lenient)
+    assert summary["communes"] == []  # 0.70 >= 0.70 and 0.20 >= 0.20: `mostly` is inclusive
+
+    # A 3-day window (12..14 July) holds only commune B's dossiers.
+    summary = _run(warehouse, gx_project, recent_days=3)
+    assert summary["windows"][0] == {
+        "window": "last_3_days",
+        "period_start": "2017-07-12",
+        "period_end": "2017-07-14",
+    }
+    recent = {(c["commune_code"], f["window"]) for c in summary["communes"] for f in c["findings"]}
+    assert recent == {(A, "month_to_date"), (C, "month_to_date")}
+
+
+# --- pipeline health -----------------------------------------------------------------------------
+
+
+def test_clean_pipeline_passes_every_blocking_suite(warehouse: str, gx_project: Path):
+    summary = _run(warehouse, gx_project)
+
+    assert summary["pipeline_findings"] == []
+    assert summary["suites"] == {
+        "contact_completeness": {"severity": "warn", "success": False, "checks": 15, "failed": 3},
+        "dossier_current_state": {"severity": "block", "success": True, "checks": 5, "failed": 0},
+        "file_reconciliation": {"severity": "block", "success": True, "checks": 2, "failed": 0},
+        "onestop_valid_rows": {"severity": "block", "success": True, "checks": 3, "failed": 0},
+        "quarantine_share": {"severity": "warn", "success": True, "checks": 1, "failed": 0},
+        "survey_answers": {"severity": "block", "success": True, "checks": 5, "failed": 0},
+    }
+
+
+def test_reconciliation_mismatch_raises_after_storing(warehouse: str, gx_project: Path):
+    _execute(
+        warehouse,
+        "update ops.file_reconciliation set rows_loaded = rows_loaded - 1"
+        " where file_name = 'hoso_20170714_bc.csv'",
+    )
+    with pytest.raises(QualityGateError) as caught:
+        _run(warehouse, gx_project)
+
+    summary = caught.value.summary
+    assert summary["blocking_failed"] is True
+    assert summary["suites"]["file_reconciliation"]["success"] is False
+    assert summary["pipeline_findings"] == [
+        {
+            "suite": "file_reconciliation",
+            "check": "rows_reconcile",
+            "severity": "block",
+            "observed": 0.6667,
+            "required": 1.0,
+            "rows": 3,
+            "affected": 1,
+            "key": "file_name",
+            "codes": ["hoso_20170714_bc.csv"],
+            "error": None,
+        }
+    ]
+    assert "file_reconciliation.rows_reconcile" in str(caught.value)
+    stored = _rows(
+        warehouse,
+        "select count(*), count(*) filter (where not success),"
+        " array_agg(failing_codes) filter (where not success and severity = 'block')"
+        " from dq.validation_results where run_id = %s",
+        (summary["run_id"],),
+    )
+    assert stored == [(RESULTS_PER_RUN, 4, [["hoso_20170714_bc.csv"]])]
+
+
+def test_raw_rows_must_match_the_file(warehouse: str, gx_project: Path):
+    _execute(
+        warehouse,
+        "delete from raw.onestop_rows where file_name = 'hoso_20170714_a.csv' and row_number = 10",
+    )
+    with pytest.raises(QualityGateError) as caught:
+        _run(warehouse, gx_project)
+    (finding,) = caught.value.summary["pipeline_findings"]
+    assert (finding["check"], finding["codes"]) == ("raw_rows_match_file", ["hoso_20170714_a.csv"])
+
+
+BLOCKING_CASES: dict[str, tuple[str, str, str, list[str]]] = {
+    "duplicate dossier code": (
+        "insert into marts.fct_dossier select * from marts.fct_dossier"
+        " where dossier_code = 'HS-B-02'",
+        "dossier_current_state",
+        "dossier_code_unique",
+        ["HS-B-02"],
+    ),
+    "status outside the vocabulary": (
+        "update marts.fct_dossier set status = 'Đã hủy' where dossier_code = 'HS-B-04'",
+        "dossier_current_state",
+        "status_in_vocabulary",
+        ["HS-B-04"],
+    ),
+    "due before received in a valid row": (
+        "update intermediate.int_onestop__rows_checked set due_at = '2017-07-01'"
+        " where dossier_code = 'HS-A-05'",
+        "onestop_valid_rows",
+        "due_not_before_received",
+        ["HS-A-05"],
+    ),
+    "survey answer out of range": (
+        "update staging.stg_survey__responses set ans_staff = 7 where response_id = 'PKS-002'",
+        "survey_answers",
+        "ans_staff_1_to_5",
+        ["PKS-002"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BLOCKING_CASES))
+def test_blocking_checks(warehouse: str, gx_project: Path, case: str):
+    statement, suite, check, codes = BLOCKING_CASES[case]
+    _execute(warehouse, statement)
+
+    with pytest.raises(QualityGateError) as caught:
+        _run(warehouse, gx_project)
+
+    failed = [
+        (f["suite"], f["check"], f["severity"], f["affected"], f["codes"])
+        for f in caught.value.summary["pipeline_findings"]
+    ]
+    assert failed == [(suite, check, "block", len(codes), codes)]
+
+
+def test_due_date_may_be_missing_for_refused_dossiers(warehouse: str, gx_project: Path):
+    _execute(
+        warehouse,
+        "update intermediate.int_onestop__rows_checked set due_at = null,"
+        " status = 'Từ chối tiếp nhận' where dossier_code = 'HS-A-06'",
+    )
+    assert _run(warehouse, gx_project)["blocking_failed"] is False
+
+
+def test_quarantine_share_over_limit_warns(warehouse: str, gx_project: Path):
+    _execute(
+        warehouse,
+        "update ops.file_reconciliation set rows_loaded = 7, rows_quarantined = 3"
+        " where file_name = 'hoso_20170714_a.csv'",
+    )
+    summary = _run(warehouse, gx_project)  # 3/10 = 0.30 > 0.20: a warning, no QualityGateError
+
+    assert summary["blocking_failed"] is False
+    (finding,) = summary["pipeline_findings"]
+    assert (finding["suite"], finding["severity"], finding["codes"]) == (
+        "quarantine_share",
+        "warn",
+        ["hoso_20170714_a.csv"],
+    )
+    stored = _rows(
+        warehouse,
+        "select expectation_kwargs->>'max_value' from dq.validation_results"
+        " where run_id = %s and suite = 'quarantine_share'",
+        (summary["run_id"],),
+    )
+    assert stored == [("0.2",)]
+
+    lenient = QualitySettings(max_quarantine_share=0.30)
+    assert _run(warehouse, gx_project, settings=lenient)["pipeline_findings"] == []
+
+
+def test_missing_relation_blocks_with_the_error_recorded(warehouse: str, gx_project: Path):
+    _execute(warehouse, "drop table ops.file_reconciliation")
+
+    with pytest.raises(QualityGateError) as caught:
+        _run(warehouse, gx_project)
+
+    findings = caught.value.summary["pipeline_findings"]
+    assert {(f["suite"], f["check"]) for f in findings} == {
+        ("file_reconciliation", "raw_rows_match_file"),
+        ("file_reconciliation", "rows_reconcile"),
+        ("quarantine_share", "quarantine_share"),
+    }
+    assert all("file_reconciliation" in (f["error"] or "") for f in findings)
+    stored = _rows(
+        warehouse,
+        "select count(*) from dq.validation_results where run_id = %s and error is not null",
+        (caught.value.summary["run_id"],),
+    )
+    assert stored == [(3,)]
+
+
+# --- history, privacy, GX project ----------------------------------------------------------------
+
+
+def test_no_dossier_in_the_windows_is_not_a_finding(warehouse: str, gx_project: Path):
+    _execute(warehouse, "delete from marts.fct_dossier where received_date >= '2017-07-01'")
+
+    summary = _run(warehouse, gx_project)
+
+    assert summary["communes"] == []
+    assert summary["suites"]["contact_completeness"] == {
+        "severity": "warn",
+        "success": True,
+        "checks": 0,
+        "failed": 0,
+    }
+
+
+def test_old_gx_results_are_pruned_from_the_data_docs(warehouse: str, gx_project: Path):
+    _run(warehouse, gx_project)
+    results_dir = gx_project / "gx" / "uncommitted" / "validations"
+    assert len(list(results_dir.rglob("*.json"))) > 5
+
+    context = gxp.open_context(warehouse, gx_project)
+    try:
+        later = datetime.now(UTC) + timedelta(days=40)
+        assert gxp.prune_validation_results(context, 0, later) == 0  # 0 keeps everything
+        removed = gxp.prune_validation_results(context, 35, later)
+        index = gxp.build_data_docs(context, [])
+    finally:
+        gxp.close_context(context)
+    assert removed == 5 + 5  # contact batches + the 5 whole-table validations
+    assert [p for p in results_dir.rglob("*.json") if p.name != ".ge_store_backend_id"] == []
+    assert index is not None
+    assert list((index.parent / "validations").rglob("*.html")) == []
+
+
+def test_history_is_kept_across_runs(warehouse: str, gx_project: Path):
+    first = _run(warehouse, gx_project)
+    second = _run(warehouse, gx_project)
+
+    assert first["run_id"] != second["run_id"]
+    counts = _rows(
+        warehouse,
+        "select run_id::text, count(*) from dq.validation_results group by run_id order by 1",
+    )
+    assert sorted(counts) == sorted(
+        [(first["run_id"], RESULTS_PER_RUN), (second["run_id"], RESULTS_PER_RUN)]
+    )
+    assert _rows(warehouse, "select count(*) from dq.check_windows") == [(0,)]
+
+
+def _text_of_every_output(url: str, summary: dict[str, Any], project: Path) -> list[str]:
+    texts = [json.dumps(summary, ensure_ascii=False)]
+    texts += [r[0] for r in _rows(url, "select t::text from dq.validation_results as t")]
+    for path in (project / "gx" / "uncommitted").rglob("*"):
+        if path.is_file() and path.suffix in {".json", ".html"}:
+            texts.append(path.read_text(encoding="utf-8"))
+    return texts
+
+
+def test_no_personal_data_in_any_output(warehouse: str, gx_project: Path):
+    # A failure in every asset, so that every one of them reports failing rows.
+    for statement, *_ in BLOCKING_CASES.values():
+        _execute(warehouse, statement)
+    _execute(warehouse, "update ops.file_reconciliation set rows_loaded = 0")
+    with pytest.raises(QualityGateError) as caught:
+        _run(warehouse, gx_project)
+    texts = _text_of_every_output(warehouse, caught.value.summary, gx_project)
+    texts.append(str(caught.value))
+
+    assert len(texts) > 10  # summary, stored rows, GX results and Data Docs pages
+    for secret in PERSONAL:
+        leaked = [t[:80] for t in texts if secret.casefold() in t.casefold()]
+        assert leaked == [], f"{secret!r} leaked"
+
+
+def test_data_docs_built_by_each_run(warehouse: str, gx_project: Path):
+    summary = _run(warehouse, gx_project)
+
+    index = Path(summary["data_docs"])
+    assert index == gx_project / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    assert index.is_file()
+    pages = list((index.parent / "validations" / "contact_completeness").rglob("*.html"))
+    assert len(pages) == 5  # one page per (window, commune) batch
+
+
+def _tracked_files(project: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(project)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted((project / "gx").rglob("*"))
+        if p.is_file() and "uncommitted" not in p.parts
+    }
+
+
+def test_run_never_rewrites_the_reviewed_project(warehouse: str, gx_project: Path):
+    before = _tracked_files(gx_project)
+    _run(warehouse, gx_project)
+    assert _tracked_files(gx_project) == before
+
+
+def test_gx_analytics_disabled(warehouse: str, gx_project: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("GX_ANALYTICS_ENABLED", "True")
+    context = gxp.open_context(warehouse, gx_project)
+    try:
+        assert context.variables.analytics_enabled is False
+        assert os.environ["GX_ANALYTICS_ENABLED"] == "False"
+    finally:
+        gxp.close_context(context)
+    committed = yaml.safe_load(
+        (config.expectations_dir() / "gx" / "great_expectations.yml").read_text()
+    )
+    assert committed["analytics_enabled"] is False
+    assert committed["fluent_datasources"]["warehouse"]["connection_string"] == (
+        "${MOTCUA_GX_WAREHOUSE_URL}"
+    )
+
+
+def test_pipeline_step_calls_run_checks(
+    warehouse: str, gx_project: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from motcua import pipeline
+
+    monkeypatch.setenv("MOTCUA_GX_PROJECT_DIR", str(gx_project))
+    summary = pipeline.check_quality(warehouse, RUN_DATE)
+    assert [c["commune_code"] for c in summary["communes"]] == [A, C]
+    assert json.loads(json.dumps(summary)) == summary  # JSON-ready as is
+
+
+def test_settings_file_holds_the_documented_defaults():
+    settings = load_settings(config.expectations_dir() / "dq_settings.yml")
+    assert settings == QualitySettings(
+        recent_days=7,
+        contact_mostly={"address_present": 0.95, "phone_valid": 0.90, "email_valid": 0.60},
+        max_quarantine_share=0.20,
+        max_codes=5,
+        docs_keep_days=35,
+    )
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        lambda: QualitySettings(recent_days=0),
+        lambda: QualitySettings(max_quarantine_share=1.5),
+        lambda: QualitySettings(contact_mostly={"phone_valid": 0.9}),
+        lambda: QualitySettings(contact_mostly={**QualitySettings().contact_mostly, "fax": 1}),
+    ],
+)
+def test_bad_settings_are_refused(bad: Callable[[], QualitySettings]):
+    with pytest.raises(ValueError):
+        bad()
+
+
+def test_received_after_run_date_warns_without_blocking(warehouse: str, gx_project: Path):
+    """An as-of run for a past date sees later dossiers; the marts cut them off by rule."""
+    _execute(
+        warehouse,
+        "update marts.fct_dossier set received_date = '2017-07-15' where dossier_code = 'HS-B-03'",
+    )
+    summary = _run(warehouse, gx_project)
+    found = [
+        (f["suite"], f["check"], f["severity"], f["affected"], f["codes"])
+        for f in summary["pipeline_findings"]
+    ]
+    assert found == [
+        ("dossier_current_state", "received_not_after_run_date", "warn", 1, ["HS-B-03"])
+    ]
+    assert summary["blocking_failed"] is False
