@@ -28,10 +28,10 @@ class Event:
 
     at: datetime
     status: str
+    contact: Contact
     show_result: bool = False
     show_returned: bool = False
     show_apology: bool = False
-    contact: Contact | None = None
     # A corrected copy with the same ``Cập nhật lúc`` that goes to a later-sorting
     # file of the same night (SOURCES.md tie rule: the later file wins).
     tie_contact: Contact | None = None
@@ -63,9 +63,7 @@ class DossierPlan:
 
     def final_contact(self) -> Contact:
         last = self.events[-1]
-        contact = last.tie_contact or last.contact
-        assert contact is not None
-        return contact
+        return last.tie_contact or last.contact
 
     def done_date(self) -> date | None:
         """RULES.md ``done`` of the final state: result date, else return date."""
@@ -132,7 +130,7 @@ def assemble(steps: list[tuple[datetime, str]], horizon: date, contact: Contact)
         if kind in shown:
             shown[kind] = True
         events.append(
-            Event(at, status, shown["result"], shown["return"], shown["apology"], contact)
+            Event(at, status, contact, shown["result"], shown["return"], shown["apology"])
         )
         last = at
     return events
@@ -236,7 +234,7 @@ def random_plan(
         kind = "withdraw" if roll < profile.refused_share + profile.withdrawn_share else "stop"
         end_day = cal.add(day, rng.randint(0, max(1, proc.days)))
         steps = [(received, "receive")]
-        steps += _processing_steps(rng, received, end_day, cal)
+        steps += processing_steps(rng, received, end_day, cal)
         steps.append((moment_after(rng, steps[-1][0], end_day), kind))
     elif roll < (
         profile.refused_share
@@ -252,14 +250,19 @@ def random_plan(
     else:
         steps = _resolved_steps(rng, plan, cal, profile, close_before)
     plan.events = assemble(steps, horizon, contact)
-    if not contact.complete and rng.random() < profile.contact_fix_share:
-        apply_contact_change(rng, plan, completed(rng, unit, contact), False)
-    elif tie_share and rng.random() < tie_share:
-        apply_contact_change(rng, plan, completed(rng, unit, contact), True)
+    if close_before is not None:
+        done = plan.done_date()
+        if done is None or done >= close_before:  # would leak into a pinned period
+            raise AssertionError(f"background dossier not closed before {close_before}")
+    if not contact.complete:
+        if rng.random() < profile.contact_fix_share:
+            apply_contact_change(rng, plan, completed(rng, unit, contact), False)
+        elif tie_share and rng.random() < tie_share:
+            apply_contact_change(rng, plan, completed(rng, unit, contact), True)
     return plan
 
 
-def _processing_steps(
+def processing_steps(
     rng: random.Random, received: datetime, until: date, cal: WorkCalendar
 ) -> list[tuple[datetime, str]]:
     """The move to ``Đang xử lý``: same day for quick ones, else the next working day."""
@@ -305,25 +308,23 @@ def timeline_steps(
     """Steps from reception to ``done`` (``None``: still open), plus apology and return.
 
     ``apology``: ``"compliant"``, ``"late"`` (issued after due), ``"no_new_date"``,
-    ``"none"`` or ``None`` to draw one for late dossiers. ``after_done`` is the
-    last day a result may happen for an open dossier (unused when ``done``).
+    ``"early_notice"`` (before due, on a dossier that is not late), ``"none"``, or
+    ``None`` to draw one. ``after_done`` bounds the steps of an open dossier (its
+    cut-off); it may be a non-working day.
     """
     received, day = plan.received, plan.received.date()
     assert plan.due is not None
-    last_day = done if done is not None else (after_done or day)
+    last_day = done if done is not None else cal.on_or_before(max(after_done or day, day))
     steps: list[tuple[datetime, str]] = [(received, "receive")]
-    steps += _processing_steps(rng, received, max(last_day, day), cal)
+    steps += processing_steps(rng, received, max(last_day, day), cal)
     prev = steps[-1][0]
     if cal.count(day, last_day) >= 4 and rng.random() < supplement_share:
         gap = cal.between(cal.add(day, 1), cal.add(last_day, -1))
         s0 = rng.choice(gap[: max(1, len(gap) - 1)])
         steps.append((moment_after(rng, prev, s0), "supplement"))
         later = [d for d in gap if d > s0]
-        if later:
+        if later:  # else: still waiting for the applicant's documents
             steps.append((office_time(rng, rng.choice(later)), "resume"))
-        elif done is None:
-            pass  # still waiting for the applicant's documents
-        prev = steps[-1][0]
     if done is not None:
         late = done > plan.due
         kind = apology if apology is not None else _draw_apology(rng, late)
@@ -362,8 +363,12 @@ def _add_apology(
     assert due is not None
     day = plan.received.date()
     if kind in ("compliant", "no_new_date", "early_notice"):
-        first = max(day, cal.add(due, -2)) if cal.is_working(due) else day
-        when = rng.choice(cal.between(first, due) or [day])
+        # On or before due, and never after the result: the letter must not delay it.
+        first = max(day, cal.add(due, -2))
+        choices = cal.between(first, due if done is None else min(due, done))
+        if not choices:
+            return
+        when = rng.choice(choices)
     else:  # "late": issued after the due date, too late to count
         last = done if done is not None else cal.add(due, 3)
         choices = cal.between(cal.add(due, 1), last)
@@ -395,6 +400,8 @@ def _add_result(
     )
     if result_at <= prev:
         result_at = prev + timedelta(minutes=5)
+    if result_at.date() != done:  # a planned outcome class must never shift silently
+        raise AssertionError(f"result planned on {done} lands on {result_at.date()}")
     if allow_blank_result and rng.random() < 0.04:
         plan.result_blank = True
         plan.result_at = result_at

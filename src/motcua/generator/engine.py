@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from motcua.generator import catalog as cat
+from motcua.generator.contacts import Contact
 from motcua.generator.dossiers import DossierPlan, Event, UnitProfile, random_plan, render
 from motcua.generator.invalid import ONESTOP_DEFECTS, JunkMaker, onestop_junk_row
 from motcua.generator.manifest import ManifestBuilder
@@ -68,6 +69,7 @@ class GeneratorConfig:
     redelivery_share: float = 0.03  # nights with a _bosung re-export of some rows
     survey_duplicate_share: float = 0.03
     empty_holiday_files: bool = True  # header-only export on weekday public holidays
+    xlsx_max_rows: int = 5000  # larger nights are CSV (openpyxl is ~50x slower per row)
     scenario: Scenario = field(default_factory=Scenario)
     default_profile: UnitProfile = field(default_factory=UnitProfile)
     profiles: dict[str, UnitProfile] = field(default_factory=dict)
@@ -96,6 +98,7 @@ class GeneratorConfig:
             "redelivery_share",
             "survey_duplicate_share",
             "empty_holiday_files",
+            "xlsx_max_rows",
         )
         return {k: getattr(self, k) for k in keys}
 
@@ -135,7 +138,7 @@ def header_of(variant: FileVariant, headers: tuple[str, ...]) -> list[str]:
     ]
 
 
-Item = tuple[DossierPlan, Event, Any]  # (plan, state, contact to write)
+Item = tuple[DossierPlan, Event, Contact]  # (plan, state, contact to write)
 
 
 class OnestopRun:
@@ -262,7 +265,7 @@ class OnestopRun:
             )
         else:
             self._write_file(base, day, items)
-        ties: list[Item] = [(p, e, e.tie_contact) for p, e in entries if e.tie_contact]
+        ties: list[Item] = [(p, e, e.tie_contact) for p, e in entries if e.tie_contact is not None]
         redeliver: list[Item] = []
         if rng.random() < self.cfg.redelivery_share:
             plain = [i for i in items if i[1].tie_contact is None]
@@ -279,10 +282,10 @@ class OnestopRun:
         """One export file with ``items`` and its share of junk rows, recorded in the manifest."""
         from motcua.generator.writers import TableWriter
 
-        variant = self.planner.next()
         rng = self.file_rng
         junk = self.junk.count_for(len(items), self.cfg.invalid_rate) if items else 0
         total = len(items) + junk
+        variant = self.planner.next(allow_xlsx=total <= self.cfg.xlsx_max_rows)
         junk_at = set(rng.sample(range(total), junk))
         reasons: Counter[str] = Counter()
         relpath = f"onestop/{name}.{variant.extension}"

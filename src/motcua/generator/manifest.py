@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 from motcua.generator import catalog as cat
 from motcua.generator.dossiers import DossierPlan
 from motcua.generator.scenario import (
+    TARGETS,
     LatenessPin,
     SurveyPin,
-    TARGETS,
     round2,
     satisfaction_figures,
     with_target,
@@ -140,7 +140,6 @@ class ManifestBuilder:
         """Count a dossier whose last event has been written (its final state)."""
         final = plan.events[-1]
         contact = final.tie_contact or final.contact
-        assert contact is not None
         channel = cat.CHANNEL_KEYS[plan.channel]
         stats = self.communes[plan.unit.code]
         stats["dossiers"] += 1
@@ -210,7 +209,7 @@ class ManifestBuilder:
                     "period_end": last.isoformat(),
                 }
                 received_rows.append({**head, **{k: total[k] for k in RECEPTION_KEYS}})
-                contact = {
+                contact: dict[str, Any] = {
                     "dossiers": total["received_total"],
                     **{k: total[k] for k in CONTACT_KEYS[1:]},
                 }

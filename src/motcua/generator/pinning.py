@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from motcua.generator import catalog as cat
 from motcua.generator.contacts import completed, make_contact
@@ -20,13 +20,13 @@ from motcua.generator.dossiers import (
     LATE_STEPS,
     DossierPlan,
     UnitProfile,
-    _processing_steps,
     apply_contact_change,
     assemble,
     moment_after,
     office_time,
     pick_channel,
     pick_procedure,
+    processing_steps,
     timeline_steps,
 )
 from motcua.generator.scenario import LatenessPin, ScenarioError, cutoff_of
@@ -187,7 +187,7 @@ def _out_plan(ctx: PinContext) -> DossierPlan:
         end_choices = cal.between(day, min(ctx.gen_end, cal.add(day, 5)))
         end_day = rng.choice(end_choices)
         steps = [(plan.received, "receive")]
-        steps += _processing_steps(rng, plan.received, end_day, cal)
+        steps += processing_steps(rng, plan.received, end_day, cal)
         steps.append((moment_after(rng, steps[-1][0], end_day), kind))
     plan.events = assemble(steps, ctx.gen_end, make_contact(rng, ctx.unit, ctx.profile.contact))
     if plan.events[-1].status not in cat.TERMINAL_OUT:
@@ -228,7 +228,6 @@ def build_pinned_plans(
     _assign_channels_and_places(ctx, plans)
     for plan in plans:
         contact = plan.events[0].contact
-        assert contact is not None
         if not contact.complete and rng.random() < profile.contact_fix_share:
             apply_contact_change(rng, plan, completed(rng, unit, contact), False)
     plans.sort(key=lambda p: p.received)
@@ -328,7 +327,3 @@ def check_pin(pin: LatenessPin, plans: list[DossierPlan], run_date: date) -> Cou
     if got != wanted:
         raise AssertionError(f"pinned dossiers of {pin.commune_code} drifted: {got} != {wanted}")
     return total
-
-
-def first_received(plans: list[DossierPlan]) -> datetime | None:
-    return plans[0].received if plans else None

@@ -10,6 +10,7 @@ assert mart figures computed here by plain arithmetic (``expected_*``).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -163,6 +164,14 @@ class LatenessPin:
 Counts = tuple[int, int, int, int, int, int]  # (no valid answer, n1, n2, n3, n4, n5)
 
 
+def _counts(values: Sequence[int]) -> Counts:
+    """JSON list -> the six-count tuple (length checked by ``SurveyPin.validate``)."""
+    if len(values) != 6:
+        raise ScenarioError(f"survey counts need 6 numbers, got {list(values)}")
+    a, b, c, d, e, f = (int(v) for v in values)
+    return (a, b, c, d, e, f)
+
+
 @dataclass(frozen=True)
 class SurveyPin:
     """Exact answer counts for one commune × year × agency.
@@ -219,7 +228,7 @@ class SurveyPin:
         return cls(commune_code, year, agency, counts)
 
 
-def satisfaction_figures(counts: dict[str, list[int] | Counts], responses: int) -> dict[str, Any]:
+def satisfaction_figures(counts: Mapping[str, Sequence[int]], responses: int) -> dict[str, Any]:
     """RULES.md satisfaction index from answer counts (shared by pins and random cells)."""
     indices: dict[str, Fraction | None] = {}
     for key in ELEMENT_KEYS:
@@ -324,7 +333,7 @@ class Scenario:
                 commune_code=str(s["commune_code"]),
                 year=int(s["year"]),
                 agency=s["agency"],
-                counts={k: tuple(v) for k, v in s["counts"].items()},  # type: ignore[misc]
+                counts={k: _counts(v) for k, v in s["counts"].items()},
             )
             for s in data.get("surveys", ())
         )

@@ -36,11 +36,24 @@ def cp1258_form(char: str) -> str:
     return candidate
 
 
+class _Cp1258Table(dict[int, str]):
+    """``str.translate`` table filled on first sight of each character."""
+
+    def __missing__(self, key: int) -> str:
+        char = chr(key)
+        value = char if char.isascii() else cp1258_form(char)
+        self[key] = value
+        return value
+
+
+_TABLE = _Cp1258Table()
+
+
 def to_cp1258_text(text: str) -> str:
     """Rewrite NFC text into its Windows-1258 spelling (ASCII passes through)."""
     if text.isascii():
         return text
-    return "".join(c if c.isascii() else cp1258_form(c) for c in text)
+    return text.translate(_TABLE)
 
 
 def encode_cp1258(text: str) -> bytes:

@@ -135,9 +135,13 @@ class VariantPlanner:
         """The plainest export (used by the bench and as a default)."""
         return self._build({k: vals[0][0] for k, vals in self.dims.items()})
 
-    def next(self) -> FileVariant:
-        """The variant of the next file."""
+    def next(self, allow_xlsx: bool = True) -> FileVariant:
+        """The variant of the next file (``allow_xlsx=False`` for very large files)."""
         container = self._pick("container")
+        if container == "xlsx" and not allow_xlsx:
+            self.unused["container"].append("xlsx")  # still owed to a later, smaller file
+            csv_only = [(v, w) for v, w in self.dims["container"] if v != "xlsx"]
+            container = self.rng.choices([v for v, _ in csv_only], [w for _, w in csv_only])[0]
         chosen: dict[str, str] = {"container": container}
         for dim in self.dims:
             if dim == "container":

@@ -12,6 +12,7 @@ import csv
 import hashlib
 import io
 import os
+import re
 import shutil
 import tempfile
 import unicodedata
@@ -25,6 +26,7 @@ from motcua.generator.variants import FileVariant
 
 FLUSH_ROWS = 2000
 ZIP_EPOCH = (2017, 7, 14, 0, 0, 0)  # any fixed date; zip stores local time without zone
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
 
 
 class TableWriter:
@@ -91,7 +93,7 @@ class TableWriter:
         os.close(fd)
         try:
             self._workbook.save(tmp)
-            normalise_zip(Path(tmp), self.path)
+            normalise_zip(Path(tmp), self.path, self.stamp)
         finally:
             os.unlink(tmp)
 
@@ -127,13 +129,22 @@ class TableWriter:
             self._handle.close()
 
 
-def normalise_zip(source: Path, target: Path) -> None:
-    """Copy a zip entry by entry with a fixed timestamp and mode (stable bytes)."""
+def normalise_zip(source: Path, target: Path, stamp: datetime) -> None:
+    """Copy a zip entry by entry with a fixed timestamp and mode (stable bytes).
+
+    openpyxl stamps ``dcterms:modified`` with the wall clock when saving;
+    it is set back to ``stamp`` so the workbook depends on the seed only.
+    """
+    modified = stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w") as zout:
         for info in zin.infolist():
             entry = zipfile.ZipInfo(info.filename, date_time=ZIP_EPOCH)
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.external_attr = 0o600 << 16
+            if info.filename == "docProps/core.xml":
+                core = _MODIFIED.sub(rb"\g<1>" + modified + rb"\g<2>", zin.read(info))
+                zout.writestr(entry, core)
+                continue
             with zin.open(info) as src, zout.open(entry, "w") as dst:
                 shutil.copyfileobj(src, dst, 1 << 20)
 
