@@ -37,9 +37,9 @@ def _dev_env(admin_url: str) -> dict[str, str]:
     return env
 
 
-def _call(cmd: list[str], env: dict[str, str]) -> int:
+def _call(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> int:
     print("+", " ".join(cmd), flush=True)
-    return subprocess.run(cmd, env=env, cwd=config.repo_root(), check=False).returncode
+    return subprocess.run(cmd, env=env, cwd=cwd or config.repo_root(), check=False).returncode
 
 
 def lint(env: dict[str, str]) -> int:
@@ -48,13 +48,29 @@ def lint(env: dict[str, str]) -> int:
         [str(BIN / "ruff"), "check", "."],
         [str(BIN / "ruff"), "format", "--check", "."],
         [str(BIN / "dbt"), "parse", "--project-dir", project, "--profiles-dir", project, "--quiet"],
-        [str(BIN / "sqlfluff"), "lint", project, "--disable-progress-bar", "--nocolor"],
     ]
     for step in steps:
         code = _call(step, env)
         if code != 0:
             return code
-    return 0
+    # from inside the project, so its .sqlfluff selects the dbt templater
+    sqlfluff = [
+        str(BIN / "sqlfluff"),
+        "lint",
+        "models",
+        "macros",
+        "tests",
+        "analyses",
+        "--disable-progress-bar",
+        "--nocolor",
+        "--processes",
+        "2",
+    ]
+    return _call(
+        [a for a in sqlfluff if a != "analyses" or (Path(project) / a).exists()],
+        env,
+        cwd=Path(project),
+    )
 
 
 def test(extra: list[str]) -> int:

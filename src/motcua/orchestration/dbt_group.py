@@ -53,6 +53,8 @@ def build_group(run_date: Any) -> Any:
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
             test_behavior=TestBehavior.AFTER_EACH,
+            # a relationships test needs both of its models built: own task after both
+            should_detach_multiple_parents_tests=True,
         ),
         execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER),
         operator_args={

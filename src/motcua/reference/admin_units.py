@@ -271,7 +271,7 @@ def _check_no_overlap(units: list[Unit]) -> None:
     """A reused code must never have two versions valid on the same day."""
     previous: Unit | None = None
     for unit in units:
-        if previous and previous.commune_code == unit.commune_code:
-            if previous.valid_to is None or previous.valid_to >= unit.valid_from:
-                raise ValueError(f"overlapping versions of code {unit.commune_code}")
+        same_code = previous is not None and previous.commune_code == unit.commune_code
+        if same_code and (previous.valid_to is None or previous.valid_to >= unit.valid_from):
+            raise ValueError(f"overlapping versions of code {unit.commune_code}")
         previous = unit

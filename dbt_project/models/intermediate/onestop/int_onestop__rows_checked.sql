@@ -1,0 +1,144 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['file_id', 'row_number'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['file_id', 'row_number'], 'unique': true},
+            {'columns': ['batch_id']},
+            {'columns': ['dossier_code']},
+        ],
+    )
+}}
+
+{#-
+    Every staged one-stop-shop row with the list of quarantine reasons of
+    SOURCES.md §1 (empty list = valid). This is the only place where those
+    rules live: quarantine.onestop_rows keeps the rows with a reason,
+    int_onestop__dossiers_current the others, ops.file_reconciliation counts
+    both. Incremental: only the rows of new batches are checked (the last
+    batch is re-checked, idempotently). After editing the unit reference,
+    run with --full-refresh.
+-#}
+with
+
+staged_rows as (
+
+    select staged.* from {{ ref('stg_onestop__dossier_rows') }} as staged
+    {% if is_incremental() %}
+        where
+            staged.batch_id
+            >= (select coalesce(max(this_run.batch_id), 0) from {{ this }} as this_run)
+    {% endif %}
+
+),
+
+known_units as (
+
+    select distinct commune_code from {{ ref('stg_reference__admin_units') }}
+
+),
+
+checked as (
+
+    select
+        staged_rows.*,
+        case
+            -- a malformed record's fields cannot be trusted: that is its only reason
+            when staged_rows.row_error is not null then array['malformed_row']
+            else array_remove(
+                array[
+                    case when staged_rows.dossier_code is null then 'empty_dossier_code' end,
+                    case when known_units.commune_code is null then 'unknown_unit_code' end,
+                    case
+                        when cardinality(staged_rows.unparseable_dates) > 0
+                            then 'unparseable_date'
+                    end,
+                    case
+                        when staged_rows.received_at_text is null
+                            then 'missing_received_date'
+                    end,
+                    case when staged_rows.status is null then 'unknown_status' end,
+                    case
+                        when
+                            staged_rows.due_at_text is null
+                            and (staged_rows.status is distinct from 'Từ chối tiếp nhận')
+                            then 'missing_due_date'
+                    end,
+                    case
+                        when staged_rows.due_at::date < staged_rows.received_at::date
+                            then 'due_before_received'
+                    end,
+                    case
+                        when staged_rows.result_at::date < staged_rows.received_at::date
+                            then 'result_before_received'
+                    end,
+                    case
+                        when staged_rows.returned_at::date < staged_rows.received_at::date
+                            then 'returned_before_received'
+                    end,
+                    case
+                        when
+                            staged_rows.status in ('Đã có kết quả', 'Đã trả kết quả')
+                            and staged_rows.result_at_text is null
+                            and staged_rows.returned_at_text is null
+                            then 'result_status_without_result_date'
+                    end
+                ],
+                null
+            )
+        end as quarantine_reasons
+    from staged_rows
+    left join known_units
+        on staged_rows.unit_code = known_units.commune_code
+
+),
+
+final as (
+
+    select
+        file_id,
+        batch_id,
+        file_name,
+        row_number,
+        loaded_at,
+        row_error,
+        raw_record,
+        dossier_code,
+        unit_code,
+        unit_name,
+        procedure_code,
+        procedure_name,
+        sector,
+        channel,
+        channel_text,
+        reception_place,
+        status,
+        status_text,
+        received_at,
+        due_at,
+        result_at,
+        returned_at,
+        apology_at,
+        apology_due_at,
+        updated_at,
+        received_at_text,
+        due_at_text,
+        result_at_text,
+        returned_at_text,
+        apology_at_text,
+        apology_due_at_text,
+        updated_at_text,
+        unparseable_dates,
+        applicant_name,
+        address,
+        phone,
+        email,
+        quarantine_reasons,
+        cardinality(quarantine_reasons) = 0 as is_valid
+    from checked
+
+)
+
+select * from final

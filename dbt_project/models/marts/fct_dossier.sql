@@ -1,0 +1,164 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='dossier_code',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['commune_key']},
+            {'columns': ['received_date']},
+        ]
+    )
+}}
+
+{#-
+    One row per dossier in its current (latest) state, without personal
+    data: codes, dates, status, channel, the per-dossier flags of the rules
+    and the state as of run_date (open, overdue, working days late).
+
+    Incremental: a run recomputes the dossiers that changed (a valid row in
+    a new batch) and those whose run-date columns are not settled, for this
+    run_date or for the one they were computed for. A dossier is settled
+    once withdrawn / refused or done on or before the run date: from then on
+    its columns no longer depend on the run date. After editing the calendar
+    or unit seeds, run with --full-refresh.
+-#}
+with
+
+dossiers as (
+
+    select * from {{ ref('int_onestop__dossier_facts') }}
+    {% if is_incremental() %}
+        where
+            last_batch_id
+            > (select coalesce(max(this_run.last_batch_id), 0) from {{ this }} as this_run)
+            or not (
+                is_withdrawn_or_refused
+                or coalesce(done_date <= '{{ var("run_date") }}'::date, false)
+            )
+            or dossier_code in (
+                select this_run.dossier_code from {{ this }} as this_run
+                where
+                    not (
+                        this_run.is_withdrawn_or_refused
+                        or coalesce(this_run.done_date <= this_run.as_of_date, false)
+                    )
+            )
+    {% endif %}
+
+),
+
+units as (
+
+    select * from {{ ref('stg_reference__admin_units') }}
+
+),
+
+calendar as (
+
+    select * from {{ ref('int_calendar__days') }}
+
+),
+
+as_of as (
+
+    select
+        dossiers.*,
+        '{{ var("run_date") }}'::date as as_of_date,
+        not dossiers.is_withdrawn_or_refused
+        and {{ is_in_progress_at(
+            'dossiers.received_date', 'dossiers.done_date', "'" ~ var('run_date') ~ "'::date"
+        ) }} as is_open_at_run_date
+    from dossiers
+
+),
+
+overdue as (
+
+    select
+        *,
+        is_open_at_run_date
+        and {{ is_overdue_at('due_date', 'as_of_date') }} as is_overdue_at_run_date
+    from as_of
+
+),
+
+judged as (
+
+    select
+        overdue.*,
+        overdue.is_overdue_at_run_date
+        or coalesce(
+            overdue.resolution_status = 'late'
+            and not overdue.is_withdrawn_or_refused
+            and overdue.done_date <= overdue.as_of_date,
+            false
+        ) as is_late_at_run_date,
+        case
+            when overdue.is_overdue_at_run_date
+                then run_day.working_day_index - due_day.working_day_index
+            when overdue.is_open_at_run_date then 0
+            when not overdue.is_withdrawn_or_refused and overdue.done_date <= overdue.as_of_date
+                then overdue.working_days_late_at_done
+        end as working_days_late,
+        case
+            when overdue.is_open_at_run_date and not overdue.is_overdue_at_run_date
+                then due_day.working_day_index - run_day.working_day_index
+        end as working_days_to_due
+    from overdue
+    left join calendar as due_day
+        on overdue.due_date = due_day.calendar_date
+    left join calendar as run_day
+        on overdue.as_of_date = run_day.calendar_date
+
+),
+
+final as (
+
+    select
+        judged.dossier_code,
+        judged.commune_key,
+        judged.commune_code,
+        units.district_code,
+        judged.procedure_code,
+        judged.procedure_name,
+        judged.sector,
+        judged.channel,
+        judged.reception_place,
+        judged.status,
+        judged.received_at,
+        judged.received_date,
+        judged.due_date,
+        judged.result_date,
+        judged.returned_date,
+        judged.done_date,
+        judged.apology_date,
+        judged.apology_due_date,
+        judged.updated_at,
+        judged.is_withdrawn_or_refused,
+        judged.resolution_status,
+        judged.working_days_late_at_done,
+        judged.has_compliant_apology,
+        judged.is_received_outside_one_stop,
+        judged.address_present,
+        judged.phone_valid,
+        judged.email_valid,
+        judged.contact_complete,
+        judged.as_of_date,
+        judged.is_open_at_run_date,
+        judged.is_overdue_at_run_date,
+        judged.is_late_at_run_date,
+        judged.is_late_at_run_date and not judged.has_compliant_apology
+            as is_late_without_apology_at_run_date,
+        judged.working_days_late,
+        judged.working_days_to_due,
+        judged.source_file_name,
+        judged.source_row_number,
+        judged.last_batch_id
+    from judged
+    left join units
+        on judged.commune_key = units.commune_key
+
+)
+
+select * from final

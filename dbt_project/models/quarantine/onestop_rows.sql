@@ -1,0 +1,106 @@
+{{
+    config(
+        indexes=[
+            {'columns': ['file_id', 'row_number'], 'unique': true},
+            {'columns': ['batch_id']},
+        ]
+    )
+}}
+
+{#-
+    One-stop-shop rows that cannot be loaded as a dossier, with their
+    lineage, the reasons (codes and a readable text) and the values as
+    delivered (NFC, trimmed). Personal data stays here, never in marts.
+-#}
+with
+
+checked_rows as (
+
+    select * from {{ ref('int_onestop__rows_checked') }}
+    where not is_valid
+
+),
+
+explained as (
+
+    select
+        checked_rows.*,
+        (
+            select
+                string_agg(
+                    case reasons.code
+                        when 'malformed_row' then 'malformed row: ' || checked_rows.row_error
+                        when 'empty_dossier_code' then 'empty Mã hồ sơ'
+                        when 'unknown_unit_code'
+                            then
+                                'Mã đơn vị '
+                                || coalesce(quote_literal(checked_rows.unit_code), 'empty')
+                                || ' not in the administrative-unit reference'
+                        when 'unparseable_date'
+                            then
+                                'date that does not parse in '
+                                || array_to_string(checked_rows.unparseable_dates, ', ')
+                        when 'missing_received_date' then 'missing Ngày tiếp nhận'
+                        when 'unknown_status'
+                            then
+                                'unknown Trạng thái '
+                                || coalesce(quote_literal(checked_rows.status_text), '(empty)')
+                        when 'missing_due_date' then 'missing Ngày hẹn trả'
+                        when 'due_before_received' then 'Ngày hẹn trả earlier than Ngày tiếp nhận'
+                        when 'result_before_received'
+                            then
+                                'Ngày có kết quả earlier than Ngày tiếp nhận'
+                        when 'returned_before_received'
+                            then
+                                'Ngày trả kết quả earlier than Ngày tiếp nhận'
+                        when 'result_status_without_result_date'
+                            then
+                                'status ' || checked_rows.status || ' with neither result date'
+                        else reasons.code
+                    end,
+                    '; ' order by reasons.position
+                )
+            from unnest(checked_rows.quarantine_reasons) with ordinality
+                as reasons (code, position)
+        ) as reason
+    from checked_rows
+
+),
+
+final as (
+
+    select
+        file_name,
+        file_id,
+        row_number,
+        batch_id,
+        loaded_at,
+        quarantine_reasons as reasons,
+        reason,
+        row_error,
+        raw_record,
+        dossier_code,
+        unit_code,
+        unit_name,
+        procedure_code,
+        procedure_name,
+        sector,
+        channel_text as channel,
+        reception_place,
+        status_text as status,
+        received_at_text as received_at,
+        due_at_text as due_at,
+        result_at_text as result_at,
+        returned_at_text as returned_at,
+        apology_at_text as apology_at,
+        apology_due_at_text as apology_due_at,
+        applicant_name,
+        address,
+        phone,
+        email,
+        updated_at_text as updated_at
+    from explained
+
+)
+
+select * from final

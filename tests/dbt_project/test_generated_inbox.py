@@ -1,0 +1,102 @@
+"""End to end with the sample generator: inbox → loader → dbt → known answers.
+
+``motcua.generator`` writes a contract-conforming inbox (every file variant,
+junk rows, re-deliveries, ties) with the figures RULES.md gives for it in
+``manifest.json``; after loading it and building the project, every expected
+mart cell must hold exactly those figures.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from motcua import pipeline
+from motcua.generator import write_small
+from tests.dbt_project.conftest import Warehouse, assert_built
+
+pytestmark = pytest.mark.slow
+
+# expected section -> (mart, key columns); columns absent from the mart are not compared
+CELLS = {
+    "commune_lateness": ("commune_lateness", ("commune_code", "period_type", "period_start")),
+    "commune_received": ("commune_lateness", ("commune_code", "period_type", "period_start")),
+    "commune_contact_completeness": (
+        "commune_contact_completeness",
+        ("commune_code", "period_type", "period_start"),
+    ),
+    "district_lateness": ("district_lateness", ("district_code", "period_type", "period_start")),
+    "commune_satisfaction": (
+        "commune_satisfaction",
+        ("commune_code", "survey_year", "agency_type"),
+    ),
+    "district_satisfaction": (
+        "district_satisfaction",
+        ("district_code", "survey_year", "agency_type"),
+    ),
+}
+
+
+def same(expected: Any, actual: Any) -> bool:
+    if isinstance(actual, Decimal | float) or isinstance(expected, float):
+        if expected is None or actual is None:
+            return expected is actual
+        return Decimal(str(expected)) == Decimal(str(actual))
+    if isinstance(actual, date):
+        return actual.isoformat() == expected
+    return expected == actual
+
+
+@pytest.fixture(scope="module")
+def built(empty_warehouse: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    inbox = tmp_path_factory.mktemp("inbox")
+    manifest = write_small(inbox)
+    run_date = date.fromisoformat(manifest["run_date"])
+    pipeline.ingest_inbox(empty_warehouse.url, Path(inbox), run_date)
+    assert_built(empty_warehouse.dbt("build", run_date=manifest["run_date"]))
+    return manifest
+
+
+@pytest.mark.parametrize("section", sorted(CELLS))
+def test_marts_hold_the_known_answers(
+    empty_warehouse: Warehouse, built: dict, section: str
+) -> None:
+    mart, keys = CELLS[section]
+    expected_cells = built["expected"][section]
+    if section != "district_lateness":
+        assert expected_cells, f"the generator pinned no {section}"
+    wrong = []
+    for cell in expected_cells:
+        where = " and ".join(f"{k}::text = %({k})s" for k in keys)
+        rows = empty_warehouse.rows(
+            f"select * from marts.{mart} where {where}", **{k: str(cell[k]) for k in keys}
+        )
+        assert len(rows) == 1, (section, [cell[k] for k in keys], len(rows))
+        wrong += [
+            (section, [cell[k] for k in keys], column, value, rows[0][column])
+            for column, value in cell.items()
+            if column in rows[0] and not same(value, rows[0][column])
+        ]
+    assert wrong == []
+
+
+def test_every_loaded_row_is_accounted_for(empty_warehouse: Warehouse, built: dict) -> None:
+    rows = empty_warehouse.rows(
+        """select file_name, rows_read, rows_loaded, rows_quarantined
+           from ops.file_reconciliation
+           where status = 'loaded' and rows_read <> rows_loaded + rows_quarantined"""
+    )
+    assert rows == []
+    (totals,) = empty_warehouse.rows(
+        """select sum(rows_quarantined) filter (where source = 'onestop') as onestop,
+                  sum(rows_quarantined) filter (where source = 'survey') as survey
+           from ops.file_reconciliation"""
+    )
+    assert (totals["onestop"], totals["survey"]) == (
+        built["totals"]["onestop"]["quarantine_rows"],
+        built["totals"]["survey"]["quarantine_rows"],
+    )

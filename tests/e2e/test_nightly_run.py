@@ -1,0 +1,226 @@
+"""One end-to-end run of the nightly DAG through Airflow on a small generated inbox.
+
+The generator pins, by construction, how many dossiers of each commune fall
+in each outcome class and how each survey question was answered; the marts
+must reproduce every figure it states, to the last digit. A second run on the
+same (now archived) inbox must leave the warehouse unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg.rows import dict_row
+
+from motcua import runner
+from motcua.config import parse_pg_url, parse_run_date
+from motcua.generator import write_small
+from tests.conftest import create_database, drop_database
+
+pytestmark = pytest.mark.slow
+
+MARTS = (
+    "commune_lateness",
+    "district_lateness",
+    "commune_satisfaction",
+    "district_satisfaction",
+    "commune_contact_completeness",
+    "dim_commune",
+    "fct_dossier",
+    "dossiers_due_soon",
+)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory, admin_url: str) -> Iterator[dict[str, Any]]:
+    base = tmp_path_factory.mktemp("e2e")
+    inbox = base / "inbox"
+    write_small(inbox)
+    manifest = json.loads((inbox / "manifest.json").read_text(encoding="utf-8"))
+    shutil.copy(inbox / "manifest.json", base / "manifest.json")
+    warehouse = create_database(admin_url, "motcua_e2e_wh")
+    airflow_db = create_database(admin_url, "motcua_e2e_af")
+    settings = runner.RunSettings(
+        warehouse_url=warehouse,
+        airflow_db_url=parse_pg_url(airflow_db).url(driver="postgresql+psycopg2"),
+        inbox=inbox,
+        run_date=parse_run_date(manifest["run_date"]),
+        sample=False,
+    )
+    runner.run_pipeline(settings, airflow_home=base / "airflow")
+    first = _snapshot(warehouse)
+    runner.run_pipeline(settings, airflow_home=base / "airflow")
+    yield {
+        "url": warehouse,
+        "manifest": manifest,
+        "inbox": inbox,
+        "first": first,
+        "second": _snapshot(warehouse),
+    }
+    drop_database(admin_url, warehouse)
+    drop_database(admin_url, airflow_db)
+
+
+def _rows(url: str, query: str, params: tuple = ()) -> list[dict[str, Any]]:
+    with psycopg.connect(url) as conn, conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(query, params)
+        return [dict(r) for r in cur.fetchall()]
+
+
+def _snapshot(url: str) -> dict[str, tuple[int, str]]:
+    with psycopg.connect(url) as conn:
+        out = {}
+        for name in MARTS:
+            row = conn.execute(
+                f"select count(*), md5(coalesce(string_agg(t::text, '|' order by t::text), ''))"
+                f" from marts.{name} as t"
+            ).fetchone()
+            assert row is not None
+            out[name] = (row[0], row[1])
+        return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def test_every_file_was_loaded_archived_and_reconciled(run: dict[str, Any]) -> None:
+    manifest = run["manifest"]
+    files = {Path(f["path"]).name: f for f in manifest["files"]}
+    got = _rows(
+        run["url"],
+        "select f.file_name, f.status, r.rows_read, r.rows_loaded, r.rows_quarantined"
+        " from raw.load_files as f join ops.file_reconciliation as r using (file_id)",
+    )
+    assert {g["file_name"] for g in got} | _duplicates(run) == set(files)
+    for g in got:
+        expected = files[g["file_name"]]
+        assert (g["status"], g["rows_read"], g["rows_quarantined"]) == (
+            "loaded",
+            expected["rows"],
+            expected["quarantine_rows"],
+        ), g["file_name"]
+        assert g["rows_read"] == g["rows_loaded"] + g["rows_quarantined"]
+    pending = [p for sub in ("onestop", "survey") for p in (run["inbox"] / sub).iterdir()]
+    assert pending == []
+    archived = {p.name for p in (run["inbox"] / "archive").rglob("*") if p.is_file()}
+    assert archived == set(files)
+
+
+def _duplicates(run: dict[str, Any]) -> set[str]:
+    """Files whose bytes equal an earlier file's (header-only holiday nights)."""
+    seen: dict[str, str] = {}
+    dups = set()
+    for f in sorted(run["manifest"]["files"], key=lambda f: (f["source"], Path(f["path"]).name)):
+        key = f"{f['source']}:{f['sha256']}"
+        if key in seen:
+            dups.add(Path(f["path"]).name)
+        seen.setdefault(key, f["path"])
+    return dups
+
+
+def test_pinned_lateness_figures_are_exact(run: dict[str, Any]) -> None:
+    expected = run["manifest"]["expected"]["commune_lateness"]
+    assert len(expected) == 4
+    for pin in expected:
+        (row,) = _rows(
+            run["url"],
+            "select * from marts.commune_lateness where commune_code = %s and period_type = %s"
+            " and period_start = %s",
+            (pin["commune_code"], pin["period_type"], pin["period_start"]),
+        )
+        for column, value in pin.items():
+            if column in {"contact", "cutoff"}:
+                continue
+            assert _plain(row[column]) == value, (pin["commune_name"], column)
+
+
+def test_threshold_flags_exactly_the_communes_meant(run: dict[str, Any]) -> None:
+    """Q1 2017 pins: 16.00 % is flagged, exactly 10.00 % and 0.00 % are not."""
+    flags = _rows(
+        run["url"],
+        "select commune_name, late_rate, over_threshold from marts.commune_lateness"
+        " where period_type = 'quarter' and period_start = '2017-01-01'"
+        " and commune_code in ('22534', '22570', '22597') order by commune_code",
+    )
+    assert [(r["commune_name"], float(r["late_rate"]), r["over_threshold"]) for r in flags] == [
+        ("Xã Ninh Tây", 16.0, True),
+        ("Phường Ninh Đa", 10.0, False),
+        ("Xã Ninh Hưng", 0.0, False),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("mart", "key"),
+    [
+        ("commune_lateness", "commune_received"),
+        ("commune_contact_completeness", "commune_contact_completeness"),
+    ],
+)
+def test_every_period_figure_matches(run: dict[str, Any], mart: str, key: str) -> None:
+    expected = run["manifest"]["expected"][key]
+    assert expected
+    got = {
+        (r["commune_code"], r["period_type"], _plain(r["period_start"])): r
+        for r in _rows(run["url"], f"select * from marts.{mart}")
+    }
+    for exp in expected:
+        row = got[(exp["commune_code"], exp["period_type"], exp["period_start"])]
+        assert {c: _plain(row[c]) for c in exp} == exp
+
+
+@pytest.mark.parametrize("level", ["commune", "district"])
+def test_satisfaction_cells_match(run: dict[str, Any], level: str) -> None:
+    expected = run["manifest"]["expected"][f"{level}_satisfaction"]
+    assert expected
+    code = f"{level}_code"
+    got = {
+        (r[code], r["survey_year"], r["agency_type"]): r
+        for r in _rows(run["url"], f"select * from marts.{level}_satisfaction")
+    }
+    skip = {"satisfaction_index_exact", "answer_counts", "pinned", "communes_by_rating", "communes"}
+    for exp in expected:
+        row = got[(exp[code], exp["survey_year"], exp["agency_type"])]
+        for column, value in exp.items():
+            if column not in skip:
+                assert _plain(row[column]) == value, (exp[code], exp["survey_year"], column)
+
+
+def test_a_second_run_changes_nothing_in_the_marts(run: dict[str, Any]) -> None:
+    assert run["first"] == run["second"]
+    assert all(
+        count > 0 for name, (count, _) in run["first"].items() if name != "dossiers_due_soon"
+    )
+
+
+def test_no_personal_data_reaches_the_marts(run: dict[str, Any]) -> None:
+    columns = _rows(
+        run["url"],
+        "select table_name, column_name from information_schema.columns"
+        " where table_schema = 'marts'",
+    )
+    names = {c["column_name"] for c in columns}
+    assert not names & {"applicant_name", "address", "phone", "email", "comment"}
+    samples = _rows(
+        run["url"],
+        "select distinct v from (select address as v from raw.onestop_rows union all"
+        " select phone from raw.onestop_rows union all select email from raw.onestop_rows"
+        " union all select applicant_name from raw.onestop_rows) s"
+        " where length(v) > 6 limit 200",
+    )
+    dumped = json.dumps(
+        [_rows(run["url"], f"select * from marts.{m}") for m in MARTS],
+        default=str,
+        ensure_ascii=False,
+    )
+    leaked = [s["v"] for s in samples if s["v"] in dumped]
+    assert leaked == []
