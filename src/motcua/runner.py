@@ -114,45 +114,46 @@ def airflow_env(settings: RunSettings, home: Path | None = None) -> dict[str, st
     return env
 
 
-def _run(cmd: list[str], env: dict[str, str], quiet: bool = False) -> None:
-    kwargs = {"stdout": subprocess.DEVNULL} if quiet else {}
-    result = subprocess.run(cmd, env=env, check=False, **kwargs)  # type: ignore[call-overload]
+def _run(cmd: list[str], env: dict[str, str], log: Path | None = None) -> None:
+    """Run a step; with ``log``, its output goes there and only a failure is shown."""
+    if log is None:
+        result = subprocess.run(cmd, env=env, check=False)
+    else:
+        with log.open("w", encoding="utf-8") as handle:
+            result = subprocess.run(cmd, env=env, stdout=handle, stderr=subprocess.STDOUT)
     if result.returncode != 0:
-        raise SystemExit(f"command failed ({result.returncode}): {' '.join(cmd)}")
+        if log is not None:
+            tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-40:]
+            print("\n".join(tail), file=sys.stderr)
+        where = f" (full log: {log})" if log else ""
+        raise SystemExit(f"command failed ({result.returncode}): {' '.join(cmd)}{where}")
 
 
-def dbt_parse(env: dict[str, str]) -> None:
+def dbt_parse(env: dict[str, str], logs: Path) -> None:
     """Write the manifest Cosmos renders the DAG from."""
     project = str(config.dbt_project_dir())
-    _run(
-        [
-            str(VENV_BIN / "dbt"),
-            "parse",
-            "--project-dir",
-            project,
-            "--profiles-dir",
-            project,
-            "--quiet",
-        ],
-        env,
-    )
+    cmd = [str(VENV_BIN / "dbt"), "parse", "--project-dir", project, "--profiles-dir", project]
+    _run(cmd, env, logs / "dbt_parse.log")
 
 
-def migrate_airflow(env: dict[str, str]) -> None:
-    _run([str(VENV_BIN / "airflow"), "db", "migrate"], env, quiet=True)
+def migrate_airflow(env: dict[str, str], logs: Path) -> None:
+    _run([str(VENV_BIN / "airflow"), "db", "migrate"], env, logs / "airflow_db_migrate.log")
 
 
-def run_dag(env: dict[str, str], run_date: date) -> None:
+def run_dag(env: dict[str, str], run_date: date, logs: Path) -> None:
     conf = json.dumps({"run_date": run_date.isoformat()})
-    _run([str(VENV_BIN / "airflow"), "dags", "test", "motcua_nightly", "--conf", conf], env)
+    cmd = [str(VENV_BIN / "airflow"), "dags", "test", "motcua_nightly", "--conf", conf]
+    _run(cmd, env, logs / "nightly_dag.log")
 
 
 def run_pipeline(settings: RunSettings, airflow_home: Path | None = None) -> None:
     """Prepare Airflow and the dbt manifest, then run the nightly DAG once."""
     env = airflow_env(settings, airflow_home)
-    dbt_parse(env)
-    migrate_airflow(env)
-    run_dag(env, settings.run_date)
+    logs = Path(env["AIRFLOW_HOME"]) / "run-logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    dbt_parse(env, logs)
+    migrate_airflow(env, logs)
+    run_dag(env, settings.run_date, logs)
 
 
 def main() -> None:

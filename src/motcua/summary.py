@@ -14,54 +14,68 @@ import psycopg
 from psycopg.rows import dict_row
 
 FILES_SQL = """
-select f.source, count(*) filter (where f.status = 'loaded') as files_loaded,
-       count(*) filter (where f.status = 'rejected') as files_rejected,
-       coalesce(sum(r.rows_read), 0) as rows_read,
-       coalesce(sum(r.rows_loaded), 0) as rows_loaded,
-       coalesce(sum(r.rows_quarantined), 0) as rows_quarantined
+select f.source,
+       count(*) filter (where f.status = 'loaded')::int as files_loaded,
+       count(*) filter (where f.status = 'duplicate')::int as files_duplicate,
+       count(*) filter (where f.status = 'rejected')::int as files_rejected,
+       coalesce(sum(r.rows_read), 0)::bigint as rows_read,
+       coalesce(sum(r.rows_loaded), 0)::bigint as rows_loaded,
+       coalesce(sum(r.rows_quarantined), 0)::bigint as rows_quarantined
 from raw.load_files as f
 left join ops.file_reconciliation as r on r.file_id = f.file_id
 group by f.source order by f.source
 """
 
-OVER_THRESHOLD_SQL = """
+# The latest half-year that has ended by the run date (the one officials
+# report on), or the current one when none has ended yet.
+HALF_YEAR = """
+coalesce(
+    (select max(period_start) from marts.commune_lateness
+     where period_type = 'half_year' and period_end <= %(run_date)s),
+    (select max(period_start) from marts.commune_lateness
+     where period_type = 'half_year' and period_start <= %(run_date)s))
+"""
+
+OVER_THRESHOLD_SQL = f"""
 select commune_code, commune_name, late_rate, late_total,
        resolved_total + in_progress_total as denominator, period_start, period_end
 from marts.commune_lateness
-where period_type = 'half_year'
-  and period_start = (select max(period_start) from marts.commune_lateness
-                      where period_type = 'half_year' and period_start <= %(run_date)s)
-  and over_threshold
+where period_type = 'half_year' and period_start = {HALF_YEAR} and over_threshold
 order by late_rate desc, commune_code
+"""
+
+HALF_YEAR_SQL = f"""
+select period_start, period_end, late_rate, communes_over_threshold
+from marts.district_lateness
+where period_type = 'half_year' and period_start = {HALF_YEAR}
+  and received_total + carried_over > 0
+order by district_code
 """
 
 TOWN_SATISFACTION_SQL = """
 select district_code, district_name, survey_year, responses, satisfaction_index, rating,
        target, meets_target
 from marts.district_satisfaction
-where agency_type = 'UBND'
-  and survey_year = (select max(survey_year) from marts.district_satisfaction
-                     where agency_type = 'UBND' and survey_year <= %(year)s)
-order by district_code
+where agency_type = 'UBND' and survey_year <= %(year)s
+order by survey_year desc, district_code
+limit 2
 """
 
 LOW_RATED_SQL = """
 select commune_code, commune_name, survey_year, satisfaction_index, rating
 from marts.commune_satisfaction
 where agency_type = 'UBND' and rating in ('Trung bình', 'Kém')
-  and survey_year = (select max(survey_year) from marts.commune_satisfaction
-                     where agency_type = 'UBND' and survey_year <= %(year)s)
-order by satisfaction_index, commune_code
+  and survey_year in (select distinct survey_year from marts.commune_satisfaction
+                      where agency_type = 'UBND' and survey_year <= %(year)s
+                      order by survey_year desc limit 2)
+order by survey_year desc, satisfaction_index, commune_code
 """
 
-CONTACT_SQL = """
-select period_start, period_end, sum(dossiers) as dossiers,
-       sum(contact_complete) as contact_complete,
-       round(100.0 * sum(contact_complete) / nullif(sum(dossiers), 0), 2) as completeness_rate
+CONTACT_SQL = f"""
+select period_start, period_end, sum(dossiers)::bigint as dossiers,
+       sum(contact_complete)::bigint as contact_complete
 from marts.commune_contact_completeness
-where period_type = 'half_year'
-  and period_start = (select max(period_start) from marts.commune_contact_completeness
-                      where period_type = 'half_year' and period_start <= %(run_date)s)
+where period_type = 'half_year' and period_start = {HALF_YEAR}
 group by period_start, period_end
 """
 
@@ -80,6 +94,7 @@ def collect(url: str, run_date: date) -> dict[str, Any]:
                 {
                     "run_date": run_date,
                     "sources": _rows(conn, FILES_SQL, run_date),
+                    "half_year": _rows(conn, HALF_YEAR_SQL, run_date),
                     "over_threshold": _rows(conn, OVER_THRESHOLD_SQL, run_date),
                     "town_satisfaction": _rows(conn, TOWN_SATISFACTION_SQL, run_date),
                     "low_rated": _rows(conn, LOW_RATED_SQL, run_date),
@@ -118,25 +133,24 @@ def render(result: dict[str, Any]) -> str:
     for src in result["sources"]:
         balanced = src["rows_read"] == src["rows_loaded"] + src["rows_quarantined"]
         lines.append(
-            f"{src['source']:8} files loaded {src['files_loaded']}, rejected "
-            f"{src['files_rejected']}; rows read {src['rows_read']} = loaded "
-            f"{src['rows_loaded']} + quarantined {src['rows_quarantined']}"
+            f"{src['source']:8} files loaded {src['files_loaded']}, duplicate "
+            f"{src['files_duplicate']}, rejected {src['files_rejected']}; "
+            f"rows read {src['rows_read']} = loaded {src['rows_loaded']}"
+            f" + quarantined {src['rows_quarantined']}"
             f"{'' if balanced else '  (DOES NOT RECONCILE)'}"
         )
     over = result["over_threshold"]
-    if over:
-        first = over[0]
+    for half in result["half_year"]:
         lines.append(
-            f"Communes over the lateness threshold, half-year {first['period_start']}"
-            f"..{first['period_end']}: {len(over)}"
+            f"Half-year {half['period_start']}..{half['period_end']}: town late rate "
+            f"{_pct(half['late_rate'])}, {half['communes_over_threshold']} commune(s) over the "
+            "lateness threshold"
         )
-        lines += [
-            f"  {r['commune_name']} ({r['commune_code']}): {_pct(r['late_rate'])} late "
-            f"({r['late_total']}/{r['denominator']})"
-            for r in over
-        ]
-    else:
-        lines.append("Communes over the lateness threshold (latest half-year): none")
+    lines += [
+        f"  {r['commune_name']} ({r['commune_code']}): {_pct(r['late_rate'])} late "
+        f"({r['late_total']}/{r['denominator']})"
+        for r in over
+    ]
     for town in result["town_satisfaction"]:
         verdict = "meets" if town["meets_target"] else "below"
         lines.append(
@@ -144,21 +158,19 @@ def render(result: dict[str, Any]) -> str:
             f"{_pct(town['satisfaction_index'])} — {town['rating']}, target "
             f"{_pct(town['target'])} ({verdict}), {town['responses']} responses"
         )
-    low = result["low_rated"]
-    lines.append(
-        "Communes rated Trung bình or Kém: "
-        + (
-            ", ".join(
-                f"{r['commune_name']} {_pct(r['satisfaction_index'])} ({r['rating']})" for r in low
-            )
-            or "none"
+    for town in result["town_satisfaction"]:
+        low = [r for r in result["low_rated"] if r["survey_year"] == town["survey_year"]]
+        names = ", ".join(
+            f"{r['commune_name']} {_pct(r['satisfaction_index'])} ({r['rating']})" for r in low
         )
-    )
+        lines.append(
+            f"Communes rated Trung bình or Kém in {town['survey_year']}: {names or 'none'}"
+        )
     for c in result["contact"]:
         lines.append(
             "Complete contact data (address, phone, email), "
-            f"{c['period_start']}..{c['period_end']}: {_pct(c['completeness_rate'])}"
-            f" of {c['dossiers']} dossiers"
+            f"{c['period_start']}..{c['period_end']}: {c['contact_complete']} of "
+            f"{c['dossiers']} dossiers received"
         )
     lines.append(
         "Next: quarantine.onestop_rows / quarantine.survey_rows for rejected rows, "

@@ -224,3 +224,27 @@ def test_no_personal_data_reaches_the_marts(run: dict[str, Any]) -> None:
     )
     leaked = [s["v"] for s in samples if s["v"] in dumped]
     assert leaked == []
+
+
+def test_the_summary_accounts_for_every_row(run: dict[str, Any]) -> None:
+    from motcua import summary
+
+    totals = run["manifest"]["totals"]
+    stored = summary.latest(run["url"])
+    assert stored["run_date"] == run["manifest"]["run_date"]
+    by_source = {s["source"]: s for s in stored["sources"]}
+    for source in ("onestop", "survey"):
+        got = by_source[source]
+        assert (got["rows_read"], got["rows_quarantined"], got["files_rejected"]) == (
+            totals[source]["rows"],
+            totals[source]["quarantine_rows"],
+            0,
+        )
+        assert got["files_loaded"] + got["files_duplicate"] == totals[source]["files"]
+    text = summary.render(stored)
+    onestop = by_source["onestop"]
+    assert (
+        f"rows read {onestop['rows_read']} = loaded {onestop['rows_loaded']} + quarantined "
+        f"{onestop['rows_quarantined']}"
+    ) in text
+    assert "DOES NOT RECONCILE" not in text

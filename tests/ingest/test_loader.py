@@ -230,6 +230,12 @@ def test_same_file_twice_is_loaded_once(conn: psycopg.Connection, tmp_path: Path
     second = loader.start_batch(conn, date(2017, 7, 15), inbox)
     assert [o.status for o in loader.load_inbox(conn, inbox, second)] == ["duplicate"]
     assert conn.execute("select count(*) from raw.onestop_rows").fetchone() == (2,)
+    assert conn.execute(
+        "select file_name, status, rows_read, error from raw.load_files order by file_id"
+    ).fetchall() == [
+        ("hoso_20170201.csv", "loaded", 2, None),
+        ("hoso_20170202.csv", "duplicate", 0, "same bytes as hoso_20170201.csv"),
+    ]
     archived = sorted(p.name for p in (inbox / "archive" / "onestop").iterdir())
     assert archived == ["hoso_20170201.csv", "hoso_20170202.csv"]
     assert list((inbox / "onestop").iterdir()) == []

@@ -305,7 +305,7 @@ def load_file(conn: psycopg.Connection, batch_id: int, source: Source, path: Pat
                 (sha, fmt, rows, file_id),
             )
     except _Duplicate as dup:
-        return FileOutcome(source, path.name, "duplicate", file_format=str(dup))
+        return _note_duplicate(conn, batch_id, source, path, str(dup))
     except ContractError as exc:
         return _reject(conn, batch_id, source, path, str(exc))
     return FileOutcome(source, path.name, "loaded", rows, fmt, None, file_id, method)
@@ -317,6 +317,22 @@ def _sha256_of(path: Path) -> str:
         while chunk := handle.read(CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def _note_duplicate(
+    conn: psycopg.Connection, batch_id: int, source: Source, path: Path, fmt: str
+) -> FileOutcome:
+    """Record a re-delivered file (no rows) so the audit trail shows every delivery."""
+    sha = _sha256_of(path)
+    with conn.transaction():
+        first = conn.execute(
+            "select file_name from raw.load_files where source = %s and sha256 = %s"
+            " and status = 'loaded'",
+            (source, sha),
+        ).fetchone()
+        note = f"same bytes as {first[0]}" if first else "same bytes as a loaded file"
+        _register(conn, batch_id, source, path.name, sha, fmt, "duplicate", note)
+    return FileOutcome(source, path.name, "duplicate", 0, fmt, note)
 
 
 def _reject(

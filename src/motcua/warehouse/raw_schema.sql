@@ -19,7 +19,8 @@ create table if not exists raw.load_batches (
 create sequence if not exists raw.copy_row_seq cache 1000;
 
 -- One row per delivered file (or API pull). sha256 makes a re-delivered
--- file a no-op; status 'rejected' keeps files that could not be read at all.
+-- file a no-op (status 'duplicate', no rows); status 'rejected' keeps files
+-- that could not be read at all, with the reason in error.
 create table if not exists raw.load_files (
     file_id      bigint generated always as identity primary key,
     batch_id     bigint not null references raw.load_batches (batch_id),
@@ -28,10 +29,14 @@ create table if not exists raw.load_files (
     sha256       text not null,
     file_format  text not null,          -- csv-utf8, csv-utf8-bom, csv-win1258, xlsx, api-json
     rows_read    bigint not null default 0,
-    status       text not null check (status in ('loaded', 'rejected')),
+    status       text not null check (status in ('loaded', 'rejected', 'duplicate')),
     error        text,
     loaded_at    timestamptz not null default now()
 );
+-- (re)stated so that an older warehouse learns new statuses
+alter table raw.load_files drop constraint if exists load_files_status_check;
+alter table raw.load_files add constraint load_files_status_check
+    check (status in ('loaded', 'rejected', 'duplicate'));
 -- A re-delivered file is a no-op once loaded; a rejected one may come again fixed.
 create unique index if not exists load_files_loaded_sha256
     on raw.load_files (source, sha256) where status = 'loaded';
