@@ -77,3 +77,17 @@ def test_cosmos_dbt_and_airflow_report_nothing_in_the_pipeline_env(tmp_path: Pat
         "dbt_parse_ok": True,
         "dbt_tracking_off": True,
     }
+
+
+def test_great_expectations_project_has_analytics_off() -> None:
+    gx_config = yaml.safe_load(
+        (config.expectations_dir() / "gx" / "great_expectations.yml").read_text()
+    )
+    assert gx_config["analytics_enabled"] is False
+    from motcua.quality.gx_project import close_context, open_context
+
+    context = open_context("postgresql://u@127.0.0.1:5999/w")
+    try:
+        assert context.variables.analytics_enabled is False
+    finally:
+        close_context(context)
