@@ -42,8 +42,9 @@ stop: venv
 lock: venv
 	$(BIN)/uv pip compile --python-version 3.11 requirements.in -o requirements.lock
 
+## data dictionary: dbt docs generate, then serve on http://127.0.0.1:8081
 docs: venv
-	$(BIN)/python -m motcua docs
+	$(BIN)/python -m motcua docs --port $(or $(PORT),8081)
 
 clean: stop
 	rm -rf .local dbt_project/target dbt_project/logs

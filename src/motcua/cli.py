@@ -96,6 +96,27 @@ def _load(args: argparse.Namespace) -> None:
     print(json.dumps(result, ensure_ascii=False, indent=1))
 
 
+def _docs(port: int) -> int:
+    """The data dictionary of the marts: dbt docs against the warehouse's catalog."""
+    from motcua.runner import resolve_warehouse
+
+    env = dict(os.environ)
+    config.apply_telemetry_off(env)
+    env.update(config.dbt_env(resolve_warehouse()[0]))
+    project = str(config.dbt_project_dir())
+    base = [str(BIN / "dbt"), "docs"]
+    flags = ["--project-dir", project, "--profiles-dir", project]
+    code = _call([*base, "generate", *flags], env)
+    if code == 0 and port:
+        print(f"serving http://127.0.0.1:{port}/ (Ctrl-C to stop)")
+        code = _call(
+            [*base, "serve", *flags, "--port", str(port), "--host", "127.0.0.1", "--no-browser"],
+            env,
+        )
+    print(f"static site: {project}/target/index.html (+ manifest.json, catalog.json)")
+    return code
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="motcua", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -110,6 +131,8 @@ def main(argv: list[str] | None = None) -> None:
     ld.add_argument("--inbox", type=Path, default=None)
     ld.add_argument("--url", default=None, help="warehouse URL (default: WAREHOUSE_URL/embedded)")
     ld.add_argument("--run-date", default=None)
+    d = sub.add_parser("docs", help="dbt docs generate (+ serve on --port)")
+    d.add_argument("--port", type=int, default=0, help="serve on this port (0: only generate)")
     sub.add_parser("stop", help="stop the embedded PostgreSQL")
     sub.add_parser("url", help="print the warehouse URL (starting the embedded server)")
     args = parser.parse_args(argv)
@@ -128,6 +151,8 @@ def main(argv: list[str] | None = None) -> None:
         bench.main(args.rows, args.memory_rows)
     elif args.command == "load":
         _load(args)
+    elif args.command == "docs":
+        sys.exit(_docs(args.port))
     elif args.command == "stop":
         from motcua.warehouse.embedded import stop_server
 
