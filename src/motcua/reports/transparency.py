@@ -1,0 +1,154 @@
+"""Public export for the town's web portal and the radio-TV station (no personal data).
+
+Writes to one directory, each table as CSV (UTF-8 with BOM, CRLF: opens in
+Excel with the Vietnamese intact) and JSON (UTF-8, not ASCII-escaped, a list
+of records with typed values):
+
+- ``late_rate``: per commune × period (month, quarter, half-year, year): the
+  late rate and whether it is over the threshold, with the counts behind it;
+- ``late_rate_district``: the same per district (town), with the number of
+  communes over the threshold;
+- ``satisfaction``: per commune × survey year, the UBND satisfaction index,
+  rating band, target, whether it is met, responses and reliability;
+- ``satisfaction_district``: the town's UBND index (pooled responses).
+
+Only aggregates of schema ``marts`` (codes, names, counts, rates): no dossier,
+no applicant. Ordering is fixed (period type from year to month, period start,
+district, commune), so the same warehouse gives byte-identical files. Text
+fields that a spreadsheet would take for a formula (leading ``= + - @``) are
+prefixed with an apostrophe in the CSV.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from motcua.reports import data
+
+if TYPE_CHECKING:
+    import psycopg
+
+PERIOD_ORDER = """case {t} when 'year' then 1 when 'half_year' then 2
+                   when 'quarter' then 3 when 'month' then 4 else 5 end"""
+
+LATE_RATE_SQL = f"""
+select l.district_code, d.district_name, l.commune_code, l.commune_name,
+       l.period_type, l.period_start, l.period_end, l.cut_off_date,
+       l.resolved_total, l.in_progress_total, l.late_total, l.late_rate, l.over_threshold
+from marts.commune_lateness as l
+inner join marts.district_lateness as d
+    on d.district_code = l.district_code
+    and d.period_type = l.period_type
+    and d.period_start = l.period_start
+where l.district_code = any(%(districts)s)
+order by {PERIOD_ORDER.format(t="l.period_type")}, l.period_start, l.district_code,
+         l.commune_code, l.commune_key
+"""
+
+LATE_RATE_DISTRICT_SQL = f"""
+select district_code, district_name, period_type, period_start, period_end, cut_off_date,
+       communes, resolved_total, in_progress_total, late_total, late_rate, over_threshold,
+       communes_over_threshold
+from marts.district_lateness
+where district_code = any(%(districts)s)
+order by {PERIOD_ORDER.format(t="period_type")}, period_start, district_code
+"""
+
+SATISFACTION_SQL = """
+select s.district_code, d.district_name, s.commune_code, s.commune_name, s.survey_year,
+       s.agency_type, s.responses, s.satisfaction_index, s.rating, s.target, s.meets_target,
+       s.reliable
+from marts.commune_satisfaction as s
+inner join marts.district_satisfaction as d
+    on d.district_code = s.district_code
+    and d.survey_year = s.survey_year
+    and d.agency_type = s.agency_type
+where s.agency_type = 'UBND' and s.district_code = any(%(districts)s)
+order by s.survey_year, s.district_code, s.commune_code, s.commune_key
+"""
+
+SATISFACTION_DISTRICT_SQL = """
+select district_code, district_name, survey_year, agency_type, responses, satisfaction_index,
+       rating, target, meets_target, reliable, communes_rated, communes_below_target
+from marts.district_satisfaction
+where agency_type = 'UBND' and district_code = any(%(districts)s)
+order by survey_year, district_code
+"""
+
+TABLES = {
+    "late_rate": LATE_RATE_SQL,
+    "late_rate_district": LATE_RATE_DISTRICT_SQL,
+    "satisfaction": SATISFACTION_SQL,
+    "satisfaction_district": SATISFACTION_DISTRICT_SQL,
+}
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_value(value: Any) -> str:
+    """Text for the CSV: ISO dates, true/false, Decimals as stored (10.00), '' for null."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+    return str(value)
+
+
+def json_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return (
+            int(value)
+            if value == value.to_integral_value() and value.as_tuple().exponent >= 0
+            else float(value)
+        )
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def write_table(
+    out_dir: Path, name: str, records: list[dict[str, Any]], columns: list[str]
+) -> None:
+    with (out_dir / f"{name}.csv").open("w", encoding="utf-8-sig", newline="") as f:
+        writer = csv.writer(f, lineterminator="\r\n")
+        writer.writerow(columns)
+        for r in records:
+            writer.writerow([csv_value(r[c]) for c in columns])
+    payload = [{c: json_value(r[c]) for c in columns} for r in records]
+    (out_dir / f"{name}.json").write_text(
+        json.dumps(payload, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
+
+
+def export(conn: psycopg.Connection, out_dir: Path, district: str | None = None) -> dict[str, Any]:
+    """Write every table for ``district`` (default: every district with data)."""
+    if district is not None:
+        districts = [data.resolve_district(conn, district).code]
+    else:
+        districts = [d.code for d in data.active_districts(conn)]
+        if not districts:
+            raise data.ReportError("the marts hold no dossier and no survey response yet")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: dict[str, int] = {}
+    for name, sql in TABLES.items():
+        with conn.cursor() as cur:
+            cur.execute(sql, {"districts": districts})
+            columns = [d.name for d in cur.description or []]
+            records = [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]
+        write_table(out_dir, name, records, columns)
+        written[name] = len(records)
+    return {"out": str(out_dir), "districts": districts, "rows": written}
+
+
+def write_transparency(url: str, out_dir: Path, district: str | None = None) -> dict[str, Any]:
+    with data.connect(url) as conn:
+        return export(conn, Path(out_dir), district)

@@ -1,0 +1,160 @@
+"""The public export (CSV with BOM + JSON) against the sample's known figures."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from motcua.reports.transparency import csv_value, write_transparency
+from tests.reports.conftest import Built
+
+pytestmark = pytest.mark.slow
+
+TABLES = ("late_rate", "late_rate_district", "satisfaction", "satisfaction_district")
+# Aggregates only: any other column is a review item (personal data never leaves the marts).
+ALLOWED_COLUMNS = {
+    "district_code", "district_name", "commune_code", "commune_name", "period_type",
+    "period_start", "period_end", "cut_off_date", "communes", "resolved_total",
+    "in_progress_total", "late_total", "late_rate", "over_threshold", "communes_over_threshold",
+    "survey_year", "agency_type", "responses", "satisfaction_index", "rating", "target",
+    "meets_target", "reliable", "communes_rated", "communes_below_target",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def export(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("transparency")
+    summary = write_transparency(built.url, out)
+    assert summary["districts"] == ["572"]
+    return out
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf"), "UTF-8 BOM for Excel"
+    return list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+
+
+def test_files_encodings_and_columns(export: Path) -> None:
+    assert sorted(p.name for p in export.iterdir()) == sorted(
+        f"{t}.{ext}" for t in TABLES for ext in ("csv", "json")
+    )
+    for table in TABLES:
+        raw = (export / f"{table}.csv").read_bytes()
+        assert b"\r\n" in raw
+        rows = read_csv(export / f"{table}.csv")
+        records = json.loads((export / f"{table}.json").read_text(encoding="utf-8"))
+        assert len(rows) == len(records) > 0
+        assert set(rows[0]) <= ALLOWED_COLUMNS, set(rows[0]) - ALLOWED_COLUMNS
+        assert list(rows[0]) == list(records[0])  # same columns, same order
+        text = (export / f"{table}.json").read_text(encoding="utf-8")
+        assert "Thị xã Ninh Hòa" in text and "\\u" not in text  # ensure_ascii=False
+
+
+def test_late_rate_rows(built: Built, export: Path) -> None:
+    rows = read_csv(export / "late_rate.csv")
+    assert list(rows[0]) == [
+        "district_code", "district_name", "commune_code", "commune_name", "period_type",
+        "period_start", "period_end", "cut_off_date", "resolved_total", "in_progress_total",
+        "late_total", "late_rate", "over_threshold",
+    ]  # fmt: skip
+    h1 = [r for r in rows if r["period_type"] == "half_year" and r["period_start"] == "2017-01-01"]
+    expected = {
+        c["commune_code"]: c
+        for c in built.expected("commune_lateness", period_type="half_year",
+                                period_start="2017-01-01")
+    }  # fmt: skip
+    assert [r["commune_code"] for r in h1] == sorted(expected)
+    for r in h1:
+        e = expected[r["commune_code"]]
+        assert Decimal(r["late_rate"]) == Decimal(str(e["late_rate"]))
+        assert len(r["late_rate"].split(".")[1]) == 2  # as the mart holds it: 10.00
+        assert r["over_threshold"] == ("true" if e["over_threshold"] else "false")
+        assert r["late_total"] == str(e["late_total"])
+    (da,) = [r for r in h1 if r["commune_name"] == "Phường Ninh Đa"]
+    assert list(da.values()) == [
+        "572", "Thị xã Ninh Hòa", "22570", "Phường Ninh Đa", "half_year", "2017-01-01",
+        "2017-06-30", "2017-06-30", "64", "6", "7", "10.00", "false",
+    ]  # fmt: skip
+    assert {r["commune_name"] for r in h1 if r["over_threshold"] == "true"} == set(
+        built.manifest["story"]["h1_2017"]["over_threshold_names"]
+    )
+    # 27 communes x every month, quarter, half-year and year from Jan 2016 to Jul 2017
+    assert len(rows) == 27 * (19 + 7 + 4 + 2)
+    order = ["year", "half_year", "quarter", "month"]
+    keys = [(order.index(r["period_type"]), r["period_start"], r["commune_code"]) for r in rows]
+    assert keys == sorted(keys)
+    # the unfinished periods say so
+    july = [r for r in rows if r["period_type"] == "month" and r["period_start"] == "2017-07-01"]
+    assert {(r["period_end"], r["cut_off_date"]) for r in july} == {("2017-07-31", "2017-07-14")}
+    # json: typed values
+    records = json.loads((export / "late_rate.json").read_text(encoding="utf-8"))
+    (jda,) = [
+        r for r in records
+        if r["commune_code"] == "22570" and r["period_type"] == "half_year"
+        and r["period_start"] == "2017-01-01"
+    ]  # fmt: skip
+    assert jda["late_rate"] == 10.0 and jda["over_threshold"] is False and jda["late_total"] == 7
+    empty = [r for r in records if r["late_rate"] is None]
+    assert all(r["over_threshold"] is False for r in empty)
+
+
+def test_district_files(built: Built, export: Path) -> None:
+    sat = (export / "satisfaction_district.csv").read_bytes().decode("utf-8-sig")
+    assert sat == (
+        "district_code,district_name,survey_year,agency_type,responses,satisfaction_index,rating,"
+        "target,meets_target,reliable,communes_rated,communes_below_target\r\n"
+        "572,Thị xã Ninh Hòa,2016,UBND,1989,72.12,Khá,75,false,true,27,21\r\n"
+        "572,Thị xã Ninh Hòa,2017,UBND,1047,75.50,Khá,77,false,true,27,19\r\n"
+    )
+    records = json.loads((export / "satisfaction_district.json").read_text(encoding="utf-8"))
+    assert records[0]["satisfaction_index"] == 72.12 and records[0]["target"] == 75
+    assert records[0]["meets_target"] is False
+    late = read_csv(export / "late_rate_district.csv")
+    (h1,) = [
+        r for r in late if r["period_type"] == "half_year" and r["period_start"] == "2017-01-01"
+    ]
+    assert (h1["late_rate"], h1["over_threshold"], h1["communes_over_threshold"]) == (
+        "7.61", "false", "7"
+    )  # fmt: skip
+
+
+def test_satisfaction_rows(built: Built, export: Path) -> None:
+    rows = read_csv(export / "satisfaction.csv")
+    assert {r["agency_type"] for r in rows} == {"UBND"}
+    for year in (2016, 2017):
+        expected = {
+            c["commune_code"]: c
+            for c in built.expected("commune_satisfaction", survey_year=year, agency_type="UBND")
+        }
+        got = [r for r in rows if r["survey_year"] == str(year)]
+        assert [r["commune_code"] for r in got] == sorted(expected)
+        for r in got:
+            e = expected[r["commune_code"]]
+            assert Decimal(r["satisfaction_index"]) == Decimal(str(e["satisfaction_index"]))
+            assert (r["rating"], r["target"], r["meets_target"], r["responses"]) == (
+                e["rating"], str(e["target"]), str(e["meets_target"]).lower(), str(e["responses"])
+            )  # fmt: skip
+        story = built.manifest["story"]["satisfaction_ubnd"][str(year)]["trung_binh"]
+        assert sorted(r["commune_name"] for r in got if r["rating"] == "Trung bình") == sorted(
+            story
+        )
+
+
+def test_export_is_deterministic(built: Built, export: Path, tmp_path: Path) -> None:
+    write_transparency(built.url, tmp_path, district="572")
+    for p in export.iterdir():
+        assert (tmp_path / p.name).read_bytes() == p.read_bytes(), p.name
+
+
+def test_csv_cells_cannot_become_formulas() -> None:
+    assert csv_value("=1+1") == "'=1+1"
+    assert csv_value("@SUM(A1)") == "'@SUM(A1)"
+    assert csv_value("Xã Ninh Tây") == "Xã Ninh Tây"
+    assert csv_value(Decimal("10.00")) == "10.00"
+    assert (csv_value(None), csv_value(True), csv_value(False)) == ("", "true", "false")
