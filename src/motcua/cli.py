@@ -73,8 +73,27 @@ def lint(env: dict[str, str]) -> int:
     )
 
 
+def _ensure_browser(env: dict[str, str]) -> None:
+    """Debian's Chromium for the dashboard test: installed when we may (root, apt).
+
+    In CI (``CI=true``) the browser tests must not skip silently, so they are
+    made to fail when Chromium is still missing.
+    """
+    import shutil
+
+    if not shutil.which("chromium") and os.geteuid() == 0 and shutil.which("apt-get"):
+        print("+ apt-get install chromium (dashboard test)", flush=True)
+        quiet = {"stdout": subprocess.DEVNULL, "check": False}
+        apt_env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], env=apt_env, **quiet)  # type: ignore[call-overload]
+        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], env=apt_env, **quiet)  # type: ignore[call-overload]
+    if os.environ.get("CI", "").lower() == "true":
+        env.setdefault("MOTCUA_REQUIRE_BROWSER", "1")
+
+
 def test(extra: list[str]) -> int:
     env = _dev_env(_server_admin_url())
+    _ensure_browser(env)
     code = lint(env)
     if code != 0:
         print("lint failed", file=sys.stderr)
@@ -124,9 +143,14 @@ def main(argv: list[str] | None = None) -> None:
     t = sub.add_parser("test", help="lint + the whole pytest suite")
     t.add_argument("pytest_args", nargs=argparse.REMAINDER)
     sub.add_parser("lint", help="ruff + sqlfluff")
-    b = sub.add_parser("bench", help="load benchmark against plain psql \\copy")
+    b = sub.add_parser("bench", help="load benchmark (psql \\copy) or --build benchmark (dbt)")
     b.add_argument("--rows", type=int, default=1_000_000)
     b.add_argument("--memory-rows", type=int, nargs="*", default=None)
+    b.add_argument("--build", action="store_true", help="full vs incremental dbt build instead")
+    b.add_argument("--dossiers", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    b.add_argument("--fraction", type=float, default=0.005, help="nightly delta / dossiers")
+    b.add_argument("--data-dir", type=Path, default=None, help="keep (and reuse) files here")
+    b.add_argument("--verify", action="store_true", help="then compare with --full-refresh")
     ld = sub.add_parser("load", help="load an inbox into raw (no dbt), print per-file outcomes")
     ld.add_argument("--inbox", type=Path, default=None)
     ld.add_argument("--url", default=None, help="warehouse URL (default: WAREHOUSE_URL/embedded)")
@@ -148,7 +172,10 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "bench":
         from motcua import bench
 
-        bench.main(args.rows, args.memory_rows)
+        if args.build:
+            bench.build_main(args.dossiers, args.fraction, args.data_dir, args.verify)
+        else:
+            bench.main(args.rows, args.memory_rows)
     elif args.command == "load":
         _load(args)
     elif args.command == "docs":
