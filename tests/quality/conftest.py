@@ -62,6 +62,12 @@ create table marts.fct_dossier (
     phone_valid boolean,
     email_valid boolean
 );
+-- the current state the pipeline checks read before the marts are published;
+-- a view over the fixture's fct_dossier so each test edits one place
+create view intermediate.int_onestop__dossiers_current as
+select dossier_code, commune_code, status, received_date::timestamp as received_at,
+       due_date::timestamp as due_at
+from marts.fct_dossier;
 create table intermediate.int_onestop__rows_checked (
     file_id bigint,
     row_number integer,

@@ -478,3 +478,26 @@ def test_received_after_run_date_warns_without_blocking(warehouse: str, gx_proje
         ("dossier_current_state", "received_not_after_run_date", "warn", 1, ["HS-B-03"])
     ]
     assert summary["blocking_failed"] is False
+
+
+def test_scopes_split_the_checks_around_publication(warehouse: str, gx_project: Path):
+    """`pipeline` runs before the marts are published, `contacts` after: no overlap."""
+    pipeline = _run(warehouse, gx_project, scope="pipeline")
+    contacts = _run(warehouse, gx_project, scope="contacts")
+    ran = {
+        scope: {name for name, s in summary["suites"].items() if s["checks"]}
+        for scope, summary in (("pipeline", pipeline), ("contacts", contacts))
+    }
+    assert ran == {
+        "pipeline": {
+            "file_reconciliation",
+            "quarantine_share",
+            "dossier_current_state",
+            "onestop_valid_rows",
+            "survey_answers",
+        },
+        "contacts": {"contact_completeness"},
+    }
+    assert pipeline["communes"] == []
+    assert contacts["pipeline_findings"] == []
+    assert contacts["communes"], "the fixture's commune A falls short on phones"
