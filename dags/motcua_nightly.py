@@ -9,11 +9,15 @@ Every night at **01:00 Asia/Ho_Chi_Minh**:
    `INBOX_DIR/rejected/` with a reason);
 2. `pull_api`: dossiers changed since the last watermark are pulled from the
    one-stop-shop HTTP API when `MOTCUA_API_URL` is set;
-3. `dbt`: the dbt project builds staging, quarantine, intermediate and marts
-   models, each model's tests right after it (Cosmos, from the precompiled
-   manifest);
-4. `check_quality`: Great Expectations suites on the warehouse;
-5. `summarise`: the run's figures, logged and stored for the CLI.
+3. `transform` (dbt via Cosmos, from the precompiled manifest; each model's
+   tests right after it): seeds, staging, quarantine, intermediate, ops;
+4. `check_pipeline`: the blocking Great Expectations suites (files reconcile,
+   no duplicate dossier, closed vocabularies...): if the numbers cannot be
+   trusted the run stops here and the marts BI tools read stay as they were;
+5. `publish` (dbt): the marts;
+6. `check_contacts`: contact-field completeness per commune (warnings);
+7. `alert`: one e-mail to provincial IT when there are findings;
+8. `summarise`: the run's figures, logged and stored for the CLI.
 
 Trigger with conf `{"run_date": "YYYY-MM-DD"}` to compute figures as of
 another date (default: the run's logical date in Asia/Ho_Chi_Minh).
@@ -56,19 +60,30 @@ def motcua_nightly() -> None:
     def pull_api(run_date: str) -> dict:
         return nightly.pull_api(run_date)
 
-    @task(outlets=[*assets.MARTS, assets.DQ_RESULTS])
-    def check_quality(run_date: str) -> dict:
-        return nightly.check_quality(run_date)
+    @task(outlets=[assets.DQ_RESULTS])
+    def check_pipeline(run_date: str) -> dict:
+        return nightly.check_pipeline(run_date)
+
+    @task(outlets=[assets.DQ_RESULTS])
+    def check_contacts(run_date: str) -> dict:
+        return nightly.check_contacts(run_date)
 
     @task
+    def alert(run_date: str, pipeline: dict, contacts: dict) -> dict:
+        return nightly.alert(run_date, pipeline, contacts)
+
+    @task(outlets=assets.MARTS)
     def summarise(run_date: str) -> dict:
         return nightly.summarise(run_date)
 
     run_date = resolve_run_date()
-    transform = dbt_group.build_group(run_date)
+    prepare = dbt_group.build_group("transform", exclude=dbt_group.PREPARE_EXCLUDE)
+    publish = dbt_group.build_group("publish", select=dbt_group.PUBLISH_SELECT)
     loaded = [load_inbox(run_date), pull_api(run_date)]
-    checked = check_quality(run_date)
-    loaded >> transform >> checked >> summarise(run_date)
+    pipeline = check_pipeline(run_date)
+    contacts = check_contacts(run_date)
+    loaded >> prepare >> pipeline >> publish >> contacts
+    alert(run_date, pipeline, contacts) >> summarise(run_date)
 
 
 motcua_nightly()

@@ -65,21 +65,31 @@ def test_nightly_dag_shape(dagbag) -> None:
     encoded = encode_timetable(dag.timetable)["__var"]
     assert (encoded["expression"], encoded["timezone"]) == ("0 1 * * *", "Asia/Ho_Chi_Minh")
     ids = set(dag.task_ids)
-    assert {"resolve_run_date", "load_inbox", "pull_api", "check_quality", "summarise"} <= ids
-    dbt_tasks = {t for t in ids if t.startswith("dbt.")}
-    assert any(t.endswith(".run") for t in dbt_tasks) and any(
-        t.endswith(".test") for t in dbt_tasks
-    )
+    assert {
+        "resolve_run_date", "load_inbox", "pull_api", "check_pipeline", "check_contacts",
+        "alert", "summarise",
+    } <= ids  # fmt: skip
+    prepare = {t for t in ids if t.startswith("transform.")}
+    publish = {t for t in ids if t.startswith("publish.")}
+    assert any(t.endswith(".run") for t in prepare) and any(t.endswith(".test") for t in prepare)
+    assert {"publish.fct_dossier.run", "publish.commune_lateness.run"} <= publish
+    assert not any(".fct_dossier." in t or ".commune_lateness." in t for t in prepare)
     load = dag.get_task("load_inbox")
     assert {a.uri for a in load.outlets} == {
         "postgres://warehouse:5432/warehouse/raw/onestop_rows",
         "postgres://warehouse:5432/warehouse/raw/survey_rows",
     }
-    # every dbt task runs after both loads and before the checks
-    for task_id in dbt_tasks:
+    # loads -> transform -> blocking checks -> publish -> contact checks -> alert -> summary
+    gate = dag.get_task("check_pipeline")
+    for task_id in prepare:
         upstream = dag.get_task(task_id).get_flat_relative_ids(upstream=True)
         assert {"load_inbox", "pull_api"} <= upstream, task_id
-    assert dbt_tasks <= dag.get_task("check_quality").get_flat_relative_ids(upstream=True)
+    assert prepare <= gate.get_flat_relative_ids(upstream=True)
+    for task_id in publish:
+        assert "check_pipeline" in dag.get_task(task_id).get_flat_relative_ids(upstream=True)
+    assert publish <= dag.get_task("check_contacts").get_flat_relative_ids(upstream=True)
+    assert {"check_pipeline", "check_contacts"} <= dag.get_task("alert").upstream_task_ids
+    assert dag.get_task("summarise").upstream_task_ids == {"alert", "resolve_run_date"}
 
 
 def test_parsing_stays_under_one_second(dagbag) -> None:

@@ -501,3 +501,21 @@ def test_scopes_split_the_checks_around_publication(warehouse: str, gx_project: 
     assert pipeline["communes"] == []
     assert contacts["pipeline_findings"] == []
     assert contacts["communes"], "the fixture's commune A falls short on phones"
+
+
+def test_merged_summary_of_both_stages_equals_one_full_run(warehouse: str, gx_project: Path):
+    from motcua.quality.run import merge_summaries
+
+    full = _run(warehouse, gx_project)
+    merged = merge_summaries(
+        _run(warehouse, gx_project, scope="pipeline"),
+        _run(warehouse, gx_project, scope="contacts"),
+    )
+    for key in ("success", "blocking_failed", "communes", "pipeline_findings"):
+        assert merged[key] == full[key], key
+    assert {k: (v["checks"], v["failed"]) for k, v in merged["suites"].items()} == {
+        k: (v["checks"], v["failed"]) for k, v in full["suites"].items()
+    }
+    assert sorted(w["window"] for w in merged["windows"]) == sorted(
+        w["window"] for w in full["windows"]
+    )

@@ -25,8 +25,16 @@ DBT_ENV_TEMPLATE: dict[str, str] = {
 }
 
 
-def build_group(run_date: Any) -> Any:
-    """A Cosmos DbtTaskGroup building the whole project for ``run_date``."""
+# What the nightly run builds before its blocking checks, and what it then
+# publishes: BI tools never see marts computed from data that failed them.
+PREPARE_EXCLUDE = ["path:models/marts"]
+PUBLISH_SELECT = ["path:models/marts"]
+
+
+def build_group(
+    group_id: str, *, select: list[str] | None = None, exclude: list[str] | None = None
+) -> Any:
+    """A Cosmos DbtTaskGroup building part of the project for the run's ``run_date``."""
     from cosmos import (
         DbtTaskGroup,
         ExecutionConfig,
@@ -38,7 +46,7 @@ def build_group(run_date: Any) -> Any:
 
     project_dir = config.dbt_project_dir()
     return DbtTaskGroup(
-        group_id="dbt",
+        group_id=group_id,
         project_config=ProjectConfig(
             dbt_project_path=project_dir,
             manifest_path=project_dir / "target" / "manifest.json",
@@ -55,6 +63,8 @@ def build_group(run_date: Any) -> Any:
             test_behavior=TestBehavior.AFTER_EACH,
             # a relationships test needs both of its models built: own task after both
             should_detach_multiple_parents_tests=True,
+            select=select or [],
+            exclude=exclude or [],
         ),
         execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER),
         operator_args={

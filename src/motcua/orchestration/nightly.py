@@ -65,10 +65,31 @@ def pull_api(run_date: str) -> dict[str, Any]:
     return pipeline.pull_api(warehouse_url(), base_url, config.parse_run_date(run_date))
 
 
-def check_quality(run_date: str) -> dict[str, Any]:
-    from motcua import pipeline
+def check_pipeline(run_date: str) -> dict[str, Any]:
+    """Blocking checks before publication; on failure alert, then fail the task."""
+    from motcua.quality.run import QualityGateError, run_checks
 
-    return pipeline.check_quality(warehouse_url(), config.parse_run_date(run_date))
+    try:
+        return run_checks(warehouse_url(), config.parse_run_date(run_date), scope="pipeline")
+    except QualityGateError as exc:
+        from motcua.alerts import alert_quality
+
+        alert_quality(exc.summary, config.parse_run_date(run_date))
+        raise
+
+
+def check_contacts(run_date: str) -> dict[str, Any]:
+    from motcua.quality.run import run_checks
+
+    return run_checks(warehouse_url(), config.parse_run_date(run_date), scope="contacts")
+
+
+def alert(run_date: str, pipeline: dict[str, Any], contacts: dict[str, Any]) -> dict[str, Any]:
+    """One message for the run's findings, warnings of both check stages together."""
+    from motcua.alerts import alert_quality
+    from motcua.quality.run import merge_summaries
+
+    return alert_quality(merge_summaries(pipeline, contacts), config.parse_run_date(run_date))
 
 
 def summarise(run_date: str) -> dict[str, Any]:

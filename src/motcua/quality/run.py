@@ -296,3 +296,29 @@ def build_summary(
 
 def _iso(value: object) -> str | None:
     return value.isoformat() if isinstance(value, date) else None
+
+
+def merge_summaries(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    """One summary of a run's two check stages (pipeline, then contacts), for one alert."""
+    communes: dict[str, dict[str, Any]] = {}
+    for summary in (first, second):
+        for commune in summary["communes"]:
+            entry = communes.setdefault(commune["commune_code"], {**commune, "findings": []})
+            entry["findings"] = [*entry["findings"], *commune["findings"]]
+    suites = dict(first["suites"])
+    for name, suite in second["suites"].items():
+        if suite["checks"] or name not in suites:
+            suites[name] = suite
+    windows = {w["window"]: w for w in [*first["windows"], *second["windows"]]}
+    return {
+        "run_id": f"{first['run_id']}+{second['run_id']}",
+        "run_date": second["run_date"],
+        "checked_at": second["checked_at"],
+        "success": first["success"] and second["success"],
+        "blocking_failed": first["blocking_failed"] or second["blocking_failed"],
+        "windows": list(windows.values()),
+        "suites": suites,
+        "communes": sorted(communes.values(), key=lambda c: c["commune_code"]),
+        "pipeline_findings": [*first["pipeline_findings"], *second["pipeline_findings"]],
+        "data_docs": second.get("data_docs") or first.get("data_docs"),
+    }
