@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from airflow.sdk import CronTriggerTimetable, Param, dag, task
 
+from motcua.alerts.callbacks import nightly_deadline
 from motcua.orchestration import assets, dbt_group, nightly
 from motcua.orchestration.defaults import (
     DEFAULT_ARGS,
@@ -45,6 +46,7 @@ from motcua.orchestration.defaults import (
     tags=TAGS,
     doc_md=__doc__,
     default_args=DEFAULT_ARGS,
+    deadline=nightly_deadline(),  # not finished by 06:00 Asia/Ho_Chi_Minh: alert
     params={"run_date": Param(None, type=["null", "string"], format="date")},
 )
 def motcua_nightly() -> None:

@@ -1,9 +1,17 @@
-"""``make bench``: the loader's COPY throughput against plain ``psql \\copy``.
+"""``make bench``: the loader's COPY throughput, and the dbt build as history grows.
 
-Both load the same generated CSV into the same server in the same run, so
-the ratio is meaningful on any machine. Each load runs in a fresh child
-process, whose peak RSS we read, to show that the loader's memory stays
+Load mode: both load the same generated CSV into the same server in the same
+run, so the ratio is meaningful on any machine. Each load runs in a fresh
+child process, whose peak RSS we read, to show that the loader's memory stays
 flat as the file grows.
+
+Build mode (``--build --dossiers N ...``): for each N, a fresh database gets N
+generated dossiers through the real loader, then the full dbt build of the
+nightly DAG (every seed and model, then every data and unit test, timed
+apart); then the next night's delta (0.5 % of N: new states of existing
+dossiers and new dossiers) is loaded and the incremental build is timed the
+same way. ``--verify`` then rebuilds with ``--full-refresh`` and checks that
+every marts table equals what the incremental build left.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -183,6 +192,197 @@ def main(rows: int, memory_rows: list[int] | None = None) -> None:
             path.unlink()
     csv_path.unlink()
     workdir.rmdir()
+
+
+# --- build mode ---------------------------------------------------------------------------
+BUILD_RUN_DATE = date(2017, 12, 29)  # horizon of the bench states (generator LAST_DAY)
+NIGHT_RUN_DATE = date(2017, 12, 30)  # the next night: the delta's Cập nhật lúc
+
+
+def _bench_files(data_dir: Path, rows: int, fraction: float) -> tuple[Path, Path, float]:
+    """(base, delta, seconds) generated into ``data_dir``; existing files are reused."""
+    base = data_dir / f"hoso_bench_{rows}.csv"
+    delta = data_dir / f"hoso_delta_{rows}_{fraction:g}.csv"
+    start = time.perf_counter()
+    if not base.exists():
+        generate(rows, base)
+    if not delta.exists():
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "motcua.generator",
+                "bench",
+                "--delta-of",
+                str(base),
+                "--fraction",
+                str(fraction),
+                "--out",
+                str(delta),
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    return base, delta, time.perf_counter() - start
+
+
+def _load_batch(url: str, run_date: date, path: Path) -> tuple[float, int]:
+    """Load one file as the night's batch with the pipeline's loader: (seconds, rows)."""
+    from motcua.ingest import loader
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        loader.ensure_raw_schema(conn)
+        start = time.perf_counter()
+        batch = loader.start_batch(conn, run_date, path.parent)
+        outcome = loader.load_file(conn, batch, "onestop", path)
+        loader.finish_batch(conn, batch)
+        seconds = time.perf_counter() - start
+    if outcome.status != "loaded":
+        raise SystemExit(f"{path.name}: {outcome.status} {outcome.error}")
+    return seconds, outcome.rows_read
+
+
+class _Dbt:
+    """dbt as the nightly DAG runs it: the whole project, run_date as a var."""
+
+    def __init__(self, url: str, work: Path) -> None:
+        self.env = config.apply_telemetry_off(dict(os.environ))
+        self.env.update(config.dbt_env(url))
+        self.work = work
+        self.project = str(config.dbt_project_dir())
+
+    def __call__(self, command: str, run_date: date, *extra: str) -> tuple[float, list[dict]]:
+        """(wall seconds, run_results) of one dbt command; fails loudly."""
+        cmd = [
+            str(Path(sys.executable).parent / "dbt"),
+            command,
+            *extra,
+            "--project-dir",
+            self.project,
+            "--profiles-dir",
+            self.project,
+            "--target-path",
+            str(self.work / "target"),
+            "--log-path",
+            str(self.work / "logs"),
+            "--vars",
+            f"{{run_date: '{run_date.isoformat()}'}}",
+        ]
+        start = time.perf_counter()
+        done = subprocess.run(cmd, env=self.env, capture_output=True, text=True, check=False)
+        seconds = time.perf_counter() - start
+        if done.returncode != 0:
+            raise SystemExit(f"dbt {command} failed:\n{done.stdout[-5000:]}\n{done.stderr[-2000:]}")
+        results = json.loads((self.work / "target" / "run_results.json").read_text())["results"]
+        return seconds, results
+
+    def build(self, run_date: date, *extra: str) -> dict:
+        """Seeds and models (as `dbt build` orders them), then every test: timed apart."""
+        models_s, results = self("build", run_date, "--exclude-resource-type", "test",
+                                 "unit_test", *extra)  # fmt: skip
+        tests_s, tests = self("test", run_date)
+        slowest = sorted(
+            (r for r in results if r["unique_id"].startswith("model.")),
+            key=lambda r: -r["execution_time"],
+        )
+        return {
+            "models": models_s,
+            "tests": tests_s,
+            "tests_run": len(tests),
+            "slowest": [(r["unique_id"].split(".")[-1], r["execution_time"]) for r in slowest[:6]],
+        }
+
+
+MARTS_DIGEST = """
+select table_name from information_schema.tables
+where table_schema = 'marts' and table_type = 'BASE TABLE' order by table_name
+"""
+
+
+def marts_digest(url: str) -> dict[str, tuple[int, str]]:
+    """(rows, md5 of the rows in a canonical order) of every table of schema marts."""
+    out = {}
+    with psycopg.connect(url) as conn:
+        conn.execute("set work_mem = '256MB'")
+        for (table,) in conn.execute(MARTS_DIGEST).fetchall():
+            row = conn.execute(
+                f"select count(*), coalesce(md5(string_agg(t::text, '|' order by t::text)), '')"
+                f' from marts."{table}" as t'
+            ).fetchone()
+            assert row is not None
+            out[table] = (int(row[0]), str(row[1]))
+    return out
+
+
+def _slowest(report: dict) -> str:
+    return ", ".join(f"{name} {seconds:.1f}" for name, seconds in report["slowest"])
+
+
+def build_size(admin: str, rows: int, fraction: float, data_dir: Path, verify: bool) -> dict:
+    base, delta, gen_s = _bench_files(data_dir, rows, fraction)
+    url = _fresh_db(admin, "motcua_bench_build")
+    dbt = _Dbt(url, data_dir / f"dbt_{rows}")
+    print(f"{rows:,} dossiers (files ready in {gen_s:.0f} s)", flush=True)
+    load_s, loaded = _load_batch(url, BUILD_RUN_DATE, base)
+    print(f"  load        {loaded:>11,} rows  {load_s:7.1f} s", flush=True)
+    full = dbt.build(BUILD_RUN_DATE)
+    print(
+        f"  full build  models {full['models']:7.1f} s + tests {full['tests']:6.1f} s"
+        f" = {full['models'] + full['tests']:7.1f} s   (run_date {BUILD_RUN_DATE})",
+        flush=True,
+    )
+    print(f"      slowest models: {_slowest(full)}", flush=True)
+    delta_s, delta_rows = _load_batch(url, NIGHT_RUN_DATE, delta)
+    print(f"  load delta  {delta_rows:>11,} rows  {delta_s:7.1f} s", flush=True)
+    incr = dbt.build(NIGHT_RUN_DATE)
+    print(
+        f"  incremental models {incr['models']:7.1f} s + tests {incr['tests']:6.1f} s"
+        f" = {incr['models'] + incr['tests']:7.1f} s   (run_date {NIGHT_RUN_DATE})",
+        flush=True,
+    )
+    print(f"      slowest models: {_slowest(incr)}", flush=True)
+    ratio_models = incr["models"] / full["models"]
+    ratio_build = (incr["models"] + incr["tests"]) / (full["models"] + full["tests"])
+    print(
+        f"  ratio incremental / full: models {100 * ratio_models:.1f} %,"
+        f" with tests {100 * ratio_build:.1f} %   (goal <= 5 %)",
+        flush=True,
+    )
+    result = {"rows": rows, "full": full, "incremental": incr, "ratio_models": ratio_models}
+    if verify:
+        after_incremental = marts_digest(url)
+        refresh_s, _ = dbt("build", NIGHT_RUN_DATE, "--full-refresh", "--exclude-resource-type",
+                           "test", "unit_test")  # fmt: skip
+        same = marts_digest(url) == after_incremental
+        print(
+            f"  verify: --full-refresh on the same data ({refresh_s:.1f} s) gives"
+            f" {'the same' if same else 'DIFFERENT'} marts"
+            f" ({len(after_incremental)} tables, {sum(n for n, _ in after_incremental.values()):,}"
+            " rows)",
+            flush=True,
+        )
+        if not same:
+            raise SystemExit("incremental and full-refresh marts differ")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute('drop database if exists "motcua_bench_build" with (force)')
+    return result
+
+
+def build_main(sizes: list[int], fraction: float, data_dir: Path | None, verify: bool) -> None:
+    admin = _admin_url()
+    keep = data_dir is not None
+    work = data_dir or Path(tempfile.mkdtemp(prefix="motcua-bench-", dir=config.local_dir()))
+    work.mkdir(parents=True, exist_ok=True)
+    print(
+        f"Build benchmark: full dbt build, then the next night's {100 * fraction:g} % delta"
+        f" and the incremental build ({os.cpu_count()} CPUs)"
+    )
+    try:
+        for rows in sizes:
+            build_size(admin, rows, fraction, work, verify)
+    finally:
+        if not keep:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from psycopg.rows import dict_row
 from motcua import runner
 from motcua.config import parse_pg_url, parse_run_date
 from motcua.generator import write_small
+from tests.alerts.conftest import RECIPIENTS, SENDER, SmtpServer, _Handler, _LoopbackController
 from tests.conftest import create_database, drop_database
 
 pytestmark = pytest.mark.slow
@@ -54,18 +55,35 @@ def run(tmp_path_factory: pytest.TempPathFactory, admin_url: str) -> Iterator[di
         run_date=parse_run_date(manifest["run_date"]),
         sample=False,
     )
-    runner.run_pipeline(settings, airflow_home=base / "airflow")
-    first = _snapshot(warehouse)
-    runner.run_pipeline(settings, airflow_home=base / "airflow")
-    yield {
-        "url": warehouse,
-        "manifest": manifest,
-        "inbox": inbox,
-        "first": first,
-        "second": _snapshot(warehouse),
-    }
-    drop_database(admin_url, warehouse)
-    drop_database(admin_url, airflow_db)
+    # alerts go through Airflow's SMTP provider to a real SMTP server on loopback
+    handler = _Handler()
+    controller = _LoopbackController(handler, hostname="127.0.0.1", port=0)
+    controller.start()
+    smtp = SmtpServer("127.0.0.1", controller.port, handler)
+    env = pytest.MonkeyPatch()
+    env.setenv("AIRFLOW_CONN_SMTP_DEFAULT", smtp.conn_uri)
+    env.setenv("DQ_ALERT_TO", ", ".join(RECIPIENTS))
+    env.setenv("DQ_ALERT_FROM", SENDER)
+    env.setenv("DQ_ALERT_OUTBOX", str(base / "outbox"))
+    try:
+        runner.run_pipeline(settings, airflow_home=base / "airflow")
+        first = _snapshot(warehouse)
+        mails_after_first = len(smtp.received)
+        runner.run_pipeline(settings, airflow_home=base / "airflow")
+        yield {
+            "url": warehouse,
+            "manifest": manifest,
+            "inbox": inbox,
+            "first": first,
+            "second": _snapshot(warehouse),
+            "mails": list(smtp.received),
+            "mails_after_first": mails_after_first,
+        }
+    finally:
+        controller.stop()
+        env.undo()
+        drop_database(admin_url, warehouse)
+        drop_database(admin_url, airflow_db)
 
 
 def _rows(url: str, query: str, params: tuple = ()) -> list[dict[str, Any]]:
@@ -248,3 +266,36 @@ def test_the_summary_accounts_for_every_row(run: dict[str, Any]) -> None:
         f"{onestop['rows_quarantined']}"
     ) in text
     assert "DOES NOT RECONCILE" not in text
+
+
+def test_one_alert_mail_per_run_names_the_communes_that_fall_short(run: dict[str, Any]) -> None:
+    import re
+
+    assert (run["mails_after_first"], len(run["mails"])) == (1, 2)
+    mail = run["mails"][-1]
+    assert (mail.mail_from, mail.rcpt_tos) == (SENDER, RECIPIENTS)
+    message = mail.message
+    day = run["manifest"]["run_date"]
+    assert message["Subject"].startswith(
+        f"[Một cửa Analytics] Cảnh báo chất lượng dữ liệu — {day}: "
+    )
+    parts = mail.parts()
+    assert set(parts) == {"text/plain", "text/html"}
+    latest = _rows(
+        run["url"],
+        "select distinct commune_code from dq.validation_results where not success"
+        " and commune_code is not null and run_id = (select run_id from dq.validation_results"
+        " where suite = 'contact_completeness' order by checked_at desc, result_id desc limit 1)",
+    )
+    failing = {r["commune_code"] for r in latest}
+    assert failing, "the small inbox has contact shortfalls by construction"
+    assert set(re.findall(r"\(mã (\d{5})\)", parts["text/plain"])) == failing
+    assert f"{len(failing)} xã/phường chưa đạt" in message["Subject"]
+    samples = _rows(
+        run["url"],
+        "select distinct v from (select phone as v from raw.onestop_rows union all"
+        " select email from raw.onestop_rows union all select address from raw.onestop_rows) s"
+        " where length(v) > 6",
+    )
+    raw_mail = mail.raw.decode("utf-8", errors="replace") + parts["text/plain"] + parts["text/html"]
+    assert [s["v"] for s in samples if s["v"] in raw_mail] == []

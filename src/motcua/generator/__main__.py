@@ -3,7 +3,8 @@
 sample    the letter's story (27 units, 2016-01-01 → 2017-07-14) into --out
 small     the end-to-end test inbox (4 communes, Dec 2016 → Apr 2017) into --out
 generate  any units / date range / volume / scenario JSON into --out
-bench     --rows N plain valid rows into one UTF-8 CSV (--out FILE.csv)
+bench     --rows N plain valid rows into one UTF-8 CSV (--out FILE.csv), or with
+          --delta-of BASE.csv --fraction F the next night's changes of such a file
 """
 
 from __future__ import annotations
@@ -68,9 +69,15 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from motcua.generator.bench import write_bench
+    from motcua.generator.bench import write_bench, write_delta
 
-    print(json.dumps(write_bench(args.out, args.rows, args.seed, args.units_csv)))
+    if args.delta_of is not None:
+        report = write_delta(args.delta_of, args.out, args.fraction, args.seed)
+    elif args.rows is None:
+        raise ValueError("bench needs --rows N (or --delta-of FILE)")
+    else:
+        report = write_bench(args.out, args.rows, args.seed, args.units_csv)
+    print(json.dumps(report))
     return 0
 
 
@@ -115,9 +122,18 @@ def build_parser() -> argparse.ArgumentParser:
     gen.set_defaults(func=_cmd_generate)
 
     bench = sub.add_parser("bench", help="N valid rows into one plain UTF-8 CSV, fast")
-    bench.add_argument("--rows", type=int, required=True)
+    bench.add_argument("--rows", type=int, default=None)
     bench.add_argument("--out", type=Path, required=True, help="output .csv file")
     bench.add_argument("--seed", type=int, default=1)
+    bench.add_argument(
+        "--delta-of",
+        type=Path,
+        default=None,
+        help="write the next night's delta of this bench file instead (see --fraction)",
+    )
+    bench.add_argument(
+        "--fraction", type=float, default=0.005, help="delta rows / base rows (0.005)"
+    )
     bench.add_argument("--units-csv", type=Path, default=None)
     bench.set_defaults(func=_cmd_bench)
     return parser

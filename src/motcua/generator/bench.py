@@ -12,7 +12,7 @@ import csv
 import io
 import random
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -77,4 +77,128 @@ def write_bench(
         "bytes": path.stat().st_size,
         "seconds": round(time.perf_counter() - started, 3),
         "quarantine_rows": 0,
+    }
+
+
+# --- nightly delta of a bench file ------------------------------------------------------
+DELTA_DAY = LAST_DAY + timedelta(days=1)  # the night after the bench states' horizon
+OPEN_STATUSES = (cat.ST_RECEIVED, cat.ST_PROCESSING, cat.ST_SUPPLEMENT)
+
+
+def _reservoir_add(pool: list[str], seen: int, line: str, size: int, rng: random.Random) -> None:
+    """Algorithm R: keep a uniform sample of ``size`` lines; ``seen`` counts this one."""
+    if len(pool) < size:
+        pool.append(line)
+    else:
+        slot = rng.randrange(seen)
+        if slot < size:
+            pool[slot] = line
+
+
+def _moment(at: datetime) -> str:
+    return f"{at:%d/%m/%Y %H:%M}"
+
+
+def _office_second(start: datetime, n: int) -> datetime:
+    """The n-th change of the night, spread over nine office hours from ``start``."""
+    return start + timedelta(seconds=n % (9 * 3600))
+
+
+def _next_state(row: list[str], at: datetime, rng: random.Random) -> list[str]:
+    """A later state of a bench row: its next step, a corrected result date or contact fix."""
+    new = list(row)
+    status = row[cat.C_STATUS]
+    if status in OPEN_STATUSES:
+        new[cat.C_STATUS] = cat.ST_RESULT
+        new[cat.C_RESULT] = _moment(at)
+    elif status == cat.ST_RESULT:
+        new[cat.C_STATUS] = cat.ST_RETURNED
+        new[cat.C_RETURNED] = _moment(at)
+    elif status == cat.ST_RETURNED and row[cat.C_RESULT] and rng.random() < 0.5:
+        # a correction: the result was signed a day later than recorded
+        signed = datetime.strptime(row[cat.C_RESULT], "%d/%m/%Y %H:%M")
+        new[cat.C_RESULT] = _moment(signed + timedelta(days=1))
+    else:  # closed: the desk completes the applicant's contact data
+        new[cat.C_PHONE] = f"09{rng.randrange(10**8):08d}"
+        new[cat.C_EMAIL] = f"lienhe{rng.randrange(10**6)}@example.vn"
+    new[cat.C_UPDATED] = f"{at:%d/%m/%Y %H:%M:%S}"
+    return new
+
+
+def _new_dossier(row: list[str], code: str, at: datetime, day: date) -> list[str]:
+    """A dossier received at ``at``, built on a bench row's unit, procedure and applicant."""
+    new = list(row)
+    new[cat.C_CODE] = code
+    new[cat.C_RECEIVED] = _moment(at)
+    new[cat.C_DUE] = f"{day + timedelta(days=5):%d/%m/%Y} 17:00"
+    for column in (cat.C_RESULT, cat.C_RETURNED, cat.C_APOLOGY, cat.C_APOLOGY_DUE):
+        new[column] = ""
+    new[cat.C_STATUS] = cat.ST_RECEIVED
+    new[cat.C_UPDATED] = f"{at:%d/%m/%Y %H:%M:%S}"
+    return new
+
+
+def write_delta(
+    base: Path,
+    out: Path,
+    fraction: float,
+    seed: int = 1,
+    day: date = DELTA_DAY,
+    new_share: float = 0.2,
+    recent_days: int = 180,
+    old_share: float = 0.1,
+) -> dict[str, Any]:
+    """The next night's export for a bench file: ``fraction`` × its rows, all valid.
+
+    Most rows are new states of existing dossiers (same Mã hồ sơ, later Cập nhật
+    lúc on ``day``): open dossiers get their result, results get returned, closed
+    ones get their contact data completed. As in a real night, the changed
+    dossiers are mostly recent (received within ``recent_days``), with a share
+    ``old_share`` of late corrections anywhere in the history; ``new_share`` of
+    the rows are dossiers received on ``day``. Streams the base file once.
+    """
+    started = time.perf_counter()
+    with open(base, encoding="utf-8", newline="") as handle:
+        total = sum(1 for _ in handle) - 1
+    wanted = round(total * fraction)
+    new_rows = round(wanted * new_share)
+    changed = wanted - new_rows
+    old_size = round(changed * old_share)
+    recent_size = changed - old_size
+    cutoff = f"{day - timedelta(days=recent_days):%y%m%d}"
+    rng = random.Random(f"{seed}:bench-delta")
+    recent: list[str] = []
+    old: list[str] = []
+    seen_recent = seen_old = 0
+    with open(base, encoding="utf-8", newline="") as handle:
+        header = handle.readline()
+        for line in handle:
+            # bench codes are <unit>-<yymmdd received>-<n>: no CSV parsing to stratify
+            if line[6:12] >= cutoff:
+                seen_recent += 1
+                _reservoir_add(recent, seen_recent, line, recent_size, rng)
+            else:
+                seen_old += 1
+                _reservoir_add(old, seen_old, line, old_size, rng)
+    picked = [next(csv.reader([line])) for line in (*recent, *old)]
+    rng.shuffle(picked)
+    start = datetime.combine(day, datetime.min.time()) + timedelta(hours=7, minutes=30)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "w", encoding="utf-8", newline="") as handle:
+        handle.write(header)
+        writer = csv.writer(handle, lineterminator="\r\n")
+        for n, row in enumerate(picked):
+            writer.writerow(_next_state(row, _office_second(start, n), rng))
+        for n in range(1, new_rows + 1 if picked else 1):
+            template = picked[n % len(picked)]
+            code = f"{template[cat.C_UNIT]}-{day:%y%m%d}-N{n:07d}"
+            writer.writerow(_new_dossier(template, code, _office_second(start, n), day))
+    return {
+        "path": str(out),
+        "base_rows": total,
+        "rows": len(picked) + (new_rows if picked else 0),
+        "changed_dossiers": len(picked),
+        "new_dossiers": new_rows if picked else 0,
+        "day": day.isoformat(),
+        "seconds": round(time.perf_counter() - started, 3),
     }

@@ -6,14 +6,11 @@ integrity test can assert one policy for all of them.
 
 from __future__ import annotations
 
-import logging
 import os
 from datetime import datetime, timedelta
 from typing import Any
 
 from motcua.config import TIMEZONE
-
-log = logging.getLogger(__name__)
 
 WAREHOUSE_CONN_ID = "motcua_warehouse"
 START_DATE = datetime(2026, 1, 1, tzinfo=TIMEZONE)
@@ -27,12 +24,10 @@ def _retry_delay() -> timedelta:
 
 
 def notify_task_failure(context: dict[str, Any]) -> None:
-    """Log the failed task with where to look; the data-quality alerting adds email."""
-    ti = context.get("task_instance") or context.get("ti")
-    dag_id = getattr(ti, "dag_id", "?")
-    task_id = getattr(ti, "task_id", "?")
-    run_id = getattr(ti, "run_id", "?")
-    log.error("task failed: dag=%s task=%s run=%s", dag_id, task_id, run_id)
+    """Alert the IT team of a failed task: DAG, task, run, try, where the log is."""
+    from motcua.alerts.callbacks import on_task_failure
+
+    on_task_failure(context)
 
 
 DEFAULT_ARGS: dict[str, Any] = {

