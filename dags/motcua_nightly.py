@@ -75,8 +75,8 @@ def motcua_nightly() -> None:
         return nightly.alert(run_date, pipeline, contacts)
 
     @task(outlets=assets.MARTS)
-    def summarise(run_date: str) -> dict:
-        return nightly.summarise(run_date)
+    def summarise(run_date: str, alerted: dict) -> dict:
+        return nightly.summarise(run_date, alerted)
 
     run_date = resolve_run_date()
     prepare = dbt_group.build_group("transform", exclude=dbt_group.PREPARE_EXCLUDE)
@@ -85,7 +85,7 @@ def motcua_nightly() -> None:
     pipeline = check_pipeline(run_date)
     contacts = check_contacts(run_date)
     loaded >> prepare >> pipeline >> publish >> contacts
-    alert(run_date, pipeline, contacts) >> summarise(run_date)
+    summarise(run_date, alert(run_date, pipeline, contacts))
 
 
 motcua_nightly()

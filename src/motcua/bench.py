@@ -372,6 +372,7 @@ def build_main(sizes: list[int], fraction: float, data_dir: Path | None, verify:
     admin = _admin_url()
     keep = data_dir is not None
     work = data_dir or Path(tempfile.mkdtemp(prefix="motcua-bench-", dir=config.local_dir()))
+    work = work.resolve()  # dbt takes a relative --target-path from the project directory
     work.mkdir(parents=True, exist_ok=True)
     print(
         f"Build benchmark: full dbt build, then the next night's {100 * fraction:g} % delta"

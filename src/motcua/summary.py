@@ -86,8 +86,8 @@ def _rows(conn: psycopg.Connection, query: str, run_date: date) -> list[dict[str
         return [dict(r) for r in cur.fetchall()]
 
 
-def collect(url: str, run_date: date) -> dict[str, Any]:
-    """Everything the summary says, as JSON-ready data."""
+def collect(url: str, run_date: date, alerted: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Everything the summary says, as JSON-ready data (``alerted``: the alert task's result)."""
     with psycopg.connect(url, autocommit=True) as conn:
         return json.loads(
             json.dumps(
@@ -99,6 +99,7 @@ def collect(url: str, run_date: date) -> dict[str, Any]:
                     "town_satisfaction": _rows(conn, TOWN_SATISFACTION_SQL, run_date),
                     "low_rated": _rows(conn, LOW_RATED_SQL, run_date),
                     "contact": _rows(conn, CONTACT_SQL, run_date),
+                    "quality": alerted or {},
                 },
                 default=str,
             )
@@ -172,8 +173,19 @@ def render(result: dict[str, Any]) -> str:
             f"{c['period_start']}..{c['period_end']}: {c['contact_complete']} of "
             f"{c['dossiers']} dossiers received"
         )
+    quality = result.get("quality") or {}
+    if quality.get("sent"):
+        where = quality.get("path") or ", ".join(quality.get("recipients") or [])
+        lines.append(
+            f"Data quality: {quality.get('communes', 0)} commune(s) below the contact-field "
+            f"thresholds, {quality.get('pipeline_findings', 0)} pipeline warning(s); alert "
+            f"{'written to' if quality.get('channel') == 'file' else 'sent to'} {where}"
+        )
+    elif quality:
+        lines.append("Data quality: no findings, no alert")
     lines.append(
         "Next: quarantine.onestop_rows / quarantine.survey_rows for rejected rows, "
-        "marts.* for BI, INBOX_DIR/rejected/ for unreadable files."
+        "marts.* for BI, dq.validation_results and the GX Data Docs for checks, "
+        "INBOX_DIR/rejected/ for unreadable files."
     )
     return "\n".join(lines)

@@ -95,10 +95,10 @@ def alert(run_date: str, pipeline: dict[str, Any], contacts: dict[str, Any]) -> 
     return alert_quality(merge_summaries(pipeline, contacts), config.parse_run_date(run_date))
 
 
-def summarise(run_date: str) -> dict[str, Any]:
+def summarise(run_date: str, alerted: dict[str, Any] | None = None) -> dict[str, Any]:
     from motcua import summary
 
-    result = summary.collect(warehouse_url(), config.parse_run_date(run_date))
+    result = summary.collect(warehouse_url(), config.parse_run_date(run_date), alerted)
     summary.store(warehouse_url(), result)
     log.info("%s", summary.render(result))
     return {"stored": True}

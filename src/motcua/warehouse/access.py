@@ -20,8 +20,19 @@ at once. Group roles (``NOLOGIN``; cluster-wide, created if missing):
   commune-grain marts, filtered to the communes mapped to the login in
   ``access.commune_accounts``; ``dim_commune`` and the district marts in full.
 
-Login users are created by operators, never by code and never with a
-password in git, e.g. ``create role alice login password '…' in role
+Commune row-level security is optional (``enable_commune_rls``; the flag is
+the function ``access.secure_mart`` in the database, so the nightly
+``apply_access`` keeps it on). Members of the BI group (district and
+provincial staff) see every row; members of the commune group see the rows of
+the communes mapped to their login in ``access.commune_accounts`` (none when
+unmapped), even if they are wrongly in the BI group too (restrictive policy).
+dbt's rebuilds drop the policies and the commune group's grant, so commune
+accounts are denied, never shown every row, until ``secure_marts`` (or the
+dbt post-hook calling ``access.secure_mart``) has run.
+
+The migration runs as a superuser or as a CREATEROLE owner of the warehouse
+database. Login users are created by operators, never by code and never with
+a password in git, e.g. ``create role alice login password '…' in role
 bi_reader``. See ``roles.sql`` and ``commune_rls.sql`` for the grants.
 """
 
@@ -125,11 +136,14 @@ def apply_access(
     from motcua.ingest.loader import ensure_raw_schema
     from motcua.quality.store import ensure_schema as ensure_dq_schema
 
-    ensure_raw_schema(conn)  # raw, quarantine, ops
-    ensure_dq_schema(conn)  # dq.validation_results, for the BI summary view
     report = AccessReport()
     with conn.transaction():
         conn.execute(_LOCK)
+        # In this transaction, so that their advisory locks are held to the end:
+        # a concurrent DDL on the same catalog rows as a GRANT fails ("tuple
+        # concurrently updated"). Lock order: access, raw_schema, dq_schema.
+        ensure_raw_schema(conn)  # raw, quarantine, ops
+        ensure_dq_schema(conn)  # dq.validation_results, for the BI summary view
         runner = _scalar(conn, "select current_user::text")
         for name in dbt_roles:
             if not _role_exists(conn, name):
@@ -142,6 +156,7 @@ def apply_access(
             if _ensure_group_role(conn, name):
                 report.created_roles.append(name)
         report.warnings += _check_group_attributes(conn, groups)
+        _act_for(conn, runner, [roles.loader, roles.transformer, *dbt_roles])
         report.warnings += _leaf_groups(conn, [r for r in (roles.bi, roles.commune) if r in groups])
         _execute_file(
             conn,
@@ -255,6 +270,31 @@ def _ensure_group_role(conn: psycopg.Connection, name: str) -> bool:
     return True
 
 
+def _act_for(conn: psycopg.Connection, runner: str, names: Sequence[str]) -> None:
+    """ALTER DEFAULT PRIVILEGES FOR ROLE x needs the privileges of x.
+
+    A superuser has them; a CREATEROLE owner of the warehouse (PostgreSQL 16+
+    gives it ADMIN on the roles it creates, without inheritance) grants
+    itself the membership once.
+    """
+    inherit = sql.SQL(" with inherit true" if conn.info.server_version >= 160000 else "")
+    for name in dict.fromkeys(names):
+        if name == runner or _scalar(conn, "select pg_has_role(%s, 'USAGE')", [name]):
+            continue
+        try:
+            with conn.transaction():
+                conn.execute(
+                    sql.SQL("grant {} to {}{}").format(
+                        sql.Identifier(name), sql.Identifier(runner), inherit
+                    )
+                )
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise AccessError(
+                f"{runner} cannot set default privileges for {name}: run the migration as a"
+                f" superuser, or `grant {name} to {runner}` once"
+            ) from exc
+
+
 def _check_group_attributes(conn: psycopg.Connection, names: Sequence[str]) -> list[str]:
     """Strip attributes that would defeat least privilege (superuser, bypassrls...)."""
     warnings = []
@@ -351,23 +391,36 @@ def _marts_tables(conn: psycopg.Connection, kinds: str = "rp") -> list[str]:
 
 
 def _secure_marts(conn: psycopg.Connection, roles: Roles, report: AccessReport) -> None:
+    """Per marts relation the caller owns: BI's SELECT only, then commune RLS if enabled.
+
+    The BI grant is belt and braces for tables made by a role without default
+    privileges. A relation owned by a role the caller cannot act for is left
+    alone, with a warning.
+    """
     if _scalar(conn, "select to_regnamespace('marts') is null"):
         return
-    bi = sql.Identifier(roles.bi)
-    # belt and braces for tables created by a role without default privileges
-    conn.execute(sql.SQL("revoke all on all tables in schema marts from {}").format(bi))
-    conn.execute(sql.SQL("grant select on all tables in schema marts to {}").format(bi))
-    conn.execute("revoke all on all tables in schema marts from public")
-    if not report.commune_rls:
-        report.marts = dict.fromkeys(_marts_tables(conn, "rvmpf"), "bi_only")
-        return
     rows = conn.execute(
-        "select c.oid::regclass::text, access.secure_mart(c.oid::regclass) from pg_class as c"
+        "select c.oid::regclass::text, pg_has_role(c.relowner, 'USAGE'),"
+        " c.relowner::regrole::text from pg_class as c"
         " where c.relnamespace = 'marts'::regnamespace and c.relkind in ('r', 'p', 'v', 'm', 'f')"
         " order by c.relname"
     ).fetchall()
-    report.marts = {str(name): str(outcome) for name, outcome in rows}
-    report.warnings += _mapping_warnings(conn, roles)
+    bi = sql.Identifier(roles.bi)
+    for name, manageable, owner in rows:
+        if not manageable:
+            report.marts[name] = "skipped"
+            report.warnings.append(f"{name} is owned by {owner}: not secured by this role")
+            continue
+        relation = sql.SQL(name)  # regclass text: quoted and schema-qualified already
+        conn.execute(sql.SQL("revoke all on {} from public, {}").format(relation, bi))
+        conn.execute(sql.SQL("grant select on {} to {}").format(relation, bi))
+        outcome = "bi_only"
+        if report.commune_rls:
+            outcome = _scalar(conn, "select access.secure_mart(%s::regclass)", [name])
+        report.marts[name] = str(outcome)
+    readable = "select has_table_privilege('access.commune_accounts', 'SELECT')"
+    if report.commune_rls and _scalar(conn, readable):  # not for dbt's role: no need
+        report.warnings += _mapping_warnings(conn, roles)
 
 
 def _mapping_warnings(conn: psycopg.Connection, roles: Roles) -> list[str]:
@@ -376,8 +429,8 @@ def _mapping_warnings(conn: psycopg.Connection, roles: Roles) -> list[str]:
     rows = conn.execute(
         """
         select r.rolname::text,
-               pg_has_role(r.oid, %(commune)s, 'member') as in_commune,
-               pg_has_role(r.oid, %(bi)s, 'member') as in_bi,
+               pg_has_role(r.oid, %(commune)s, 'USAGE') as in_commune,
+               pg_has_role(r.oid, %(bi)s, 'USAGE') as in_bi,
                exists (select from access.commune_accounts as a
                        where a.role_name = r.rolname::text) as mapped
         from pg_roles as r
