@@ -270,7 +270,8 @@ create table marts.district_satisfaction (
     district_code text, district_name text, survey_year int, agency_type text,
     responses bigint, satisfaction_index numeric
 );
-insert into marts.district_satisfaction values ('568', 'Thị xã Ninh Hòa', 2016, 'UBND', 1989, 72.12);
+insert into marts.district_satisfaction values
+    ('568', 'Thị xã Ninh Hòa', 2016, 'UBND', 1989, 72.12);
 create table marts.commune_contact_completeness (
     commune_key text, commune_code text, commune_name text, period_type text,
     period_start date, dossiers bigint, contact_complete bigint, completeness_rate numeric
@@ -305,3 +306,41 @@ from marts.commune_lateness where period_type = 'half_year';
 def rows_as(wh: Warehouse, login: str, query: str) -> list[tuple[Any, ...]]:
     with wh.login(login) as conn:
         return conn.execute(query).fetchall()
+
+
+def snapshot(conn: psycopg.Connection, wh: Warehouse) -> dict[str, list[tuple[object, ...]]]:
+    """Every privilege that matters, with ACLs as sorted sets (their order is not meaning)."""
+    ours = [*wh.roles.values(), *wh.logins]
+    acl = "coalesce((select array_agg(a::text order by a::text) from unnest({}) as a), '{{}}')"
+    queries = {
+        "database": f"select {acl.format('datacl')} from pg_database"
+        " where datname = current_database()",
+        "schemas": f"select nspname, nspowner::regrole::text, {acl.format('nspacl')}"
+        " from pg_namespace where nspname !~ '^pg_' order by 1",
+        "relations": "select c.oid::regclass::text, c.relkind, c.relowner::regrole::text,"
+        f" {acl.format('c.relacl')}, c.relrowsecurity, c.relforcerowsecurity"
+        " from pg_class as c join pg_namespace as n on n.oid = c.relnamespace"
+        " where n.nspname !~ '^pg_' and n.nspname <> 'information_schema' order by 1",
+        "columns": "select attrelid::regclass::text, attname, attacl::text from pg_attribute"
+        " where attacl is not null and attrelid >= 16384 order by 1, 2",
+        "default_acl": "select defaclrole::regrole::text, defaclnamespace::regnamespace::text,"
+        f" defaclobjtype, {acl.format('defaclacl')} from pg_default_acl order by 1, 2, 3",
+        "policies": "select polrelid::regclass::text, polname, polcmd, polpermissive,"
+        " polroles::regrole[]::text, pg_get_expr(polqual, polrelid) from pg_policy order by 1, 2",
+        "functions": f"select oid::regprocedure::text, md5(prosrc), {acl.format('proacl')}"
+        " from pg_proc where pronamespace::regnamespace::text !~ '^(pg_|information_schema)'"
+        " order by 1",
+        "views": "select oid::regclass::text, pg_get_viewdef(oid) from pg_class"
+        " where relkind = 'v' and relnamespace::regnamespace::text in ('dq', 'marts', 'access')"
+        " order by 1",
+        "roles": "select rolname, rolsuper, rolinherit, rolcreaterole, rolcreatedb,"
+        " rolcanlogin, rolreplication, rolbypassrls from pg_roles"
+        " where rolname = any(%(ours)s) order by 1",
+        "memberships": "select roleid::regrole::text, member::regrole::text, admin_option"
+        " from pg_auth_members where roleid::regrole::text = any(%(ours)s)"
+        " or member::regrole::text = any(%(ours)s) order by 1, 2",
+    }
+    return {
+        key: [tuple(r) for r in conn.execute(query, {"ours": ours}).fetchall()]
+        for key, query in queries.items()
+    }
