@@ -3,10 +3,12 @@
 
 Every night at **01:00 Asia/Ho_Chi_Minh**:
 
-1. `load_inbox`: new one-stop-shop and survey files of `INBOX_DIR` are loaded
-   into the raw layer with `COPY` (one transaction per file, re-delivered
-   files skipped) and moved to `INBOX_DIR/archive/` (unreadable ones to
-   `INBOX_DIR/rejected/` with a reason);
+1. `prepare_access`: the roles migration (loader, transformer, read-only
+   `bi_reader`), idempotent; then `load_inbox`: new one-stop-shop and survey
+   files of `INBOX_DIR` are loaded into the raw layer with `COPY` (one
+   transaction per file, re-delivered files skipped) and moved to
+   `INBOX_DIR/archive/` (unreadable ones to `INBOX_DIR/rejected/` with a
+   reason);
 2. `pull_api`: dossiers changed since the last watermark are pulled from the
    one-stop-shop HTTP API when `MOTCUA_API_URL` is set;
 3. `transform` (dbt via Cosmos, from the precompiled manifest; each model's
@@ -14,7 +16,8 @@ Every night at **01:00 Asia/Ho_Chi_Minh**:
 4. `check_pipeline`: the blocking Great Expectations suites (files reconcile,
    no duplicate dossier, closed vocabularies...): if the numbers cannot be
    trusted the run stops here and the marts BI tools read stay as they were;
-5. `publish` (dbt): the marts;
+5. `publish` (dbt): the marts, then `secure_marts` re-applies the BI grants
+   (and the commune row-level security when enabled) to the rebuilt tables;
 6. `check_contacts`: contact-field completeness per commune (warnings);
 7. `alert`: one e-mail to provincial IT when there are findings;
 8. `summarise`: the run's figures, logged and stored for the CLI.
@@ -51,6 +54,14 @@ from motcua.orchestration.defaults import (
 )
 def motcua_nightly() -> None:
     @task
+    def prepare_access() -> dict:
+        return nightly.prepare_access()
+
+    @task(trigger_rule="all_done")
+    def secure_marts() -> dict:
+        return nightly.secure_marts()
+
+    @task
     def resolve_run_date(**context: object) -> str:
         return nightly.resolve_run_date(context).isoformat()
 
@@ -82,9 +93,10 @@ def motcua_nightly() -> None:
     prepare = dbt_group.build_group("transform", exclude=dbt_group.PREPARE_EXCLUDE)
     publish = dbt_group.build_group("publish", select=dbt_group.PUBLISH_SELECT)
     loaded = [load_inbox(run_date), pull_api(run_date)]
+    prepare_access() >> loaded
     pipeline = check_pipeline(run_date)
     contacts = check_contacts(run_date)
-    loaded >> prepare >> pipeline >> publish >> contacts
+    loaded >> prepare >> pipeline >> publish >> [contacts, secure_marts()]
     summarise(run_date, alert(run_date, pipeline, contacts))
 
 

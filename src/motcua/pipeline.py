@@ -62,3 +62,19 @@ def check_quality(url: str, run_date: date) -> dict[str, Any]:
     from motcua.quality import run_checks
 
     return run_checks(url, run_date)
+
+
+def prepare_access(url: str) -> dict[str, Any]:
+    """The roles migration (idempotent): loader, transformer and BI roles, grants."""
+    from motcua.warehouse import access
+
+    with connect(url) as conn:
+        return access.apply_access(conn).as_dict()
+
+
+def secure_marts(url: str) -> dict[str, Any]:
+    """Re-grant and re-secure the marts dbt has just rebuilt."""
+    from motcua.warehouse import access
+
+    with connect(url) as conn:
+        return access.secure_marts(conn).as_dict()

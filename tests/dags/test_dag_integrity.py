@@ -66,8 +66,8 @@ def test_nightly_dag_shape(dagbag) -> None:
     assert (encoded["expression"], encoded["timezone"]) == ("0 1 * * *", "Asia/Ho_Chi_Minh")
     ids = set(dag.task_ids)
     assert {
-        "resolve_run_date", "load_inbox", "pull_api", "check_pipeline", "check_contacts",
-        "alert", "summarise",
+        "prepare_access", "resolve_run_date", "load_inbox", "pull_api", "check_pipeline",
+        "check_contacts", "alert", "summarise", "secure_marts",
     } <= ids  # fmt: skip
     prepare = {t for t in ids if t.startswith("transform.")}
     publish = {t for t in ids if t.startswith("publish.")}
@@ -90,6 +90,9 @@ def test_nightly_dag_shape(dagbag) -> None:
     assert publish <= dag.get_task("check_contacts").get_flat_relative_ids(upstream=True)
     assert {"check_pipeline", "check_contacts"} <= dag.get_task("alert").upstream_task_ids
     assert dag.get_task("summarise").upstream_task_ids == {"alert", "resolve_run_date"}
+    # roles before anything is written; marts re-secured after every publication
+    assert {"load_inbox", "pull_api"} <= dag.get_task("prepare_access").downstream_task_ids
+    assert publish <= dag.get_task("secure_marts").get_flat_relative_ids(upstream=True)
 
 
 def test_parsing_stays_under_one_second(dagbag) -> None:

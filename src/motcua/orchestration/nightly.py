@@ -46,6 +46,18 @@ def resolve_run_date(context: dict[str, Any]) -> date:
     return config.today_local()
 
 
+def prepare_access() -> dict[str, Any]:
+    from motcua import pipeline
+
+    return pipeline.prepare_access(warehouse_url())
+
+
+def secure_marts() -> dict[str, Any]:
+    from motcua import pipeline
+
+    return pipeline.secure_marts(warehouse_url())
+
+
 def load_inbox(run_date: str) -> dict[str, Any]:
     from motcua import pipeline
 
