@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 UV_VERSION := 0.13.8
 
-.PHONY: venv run test lint bench stop lock docs clean
+.PHONY: venv run test lint bench stop lock docs clean report
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -33,6 +33,14 @@ lint: venv
 ## load benchmark: pipeline COPY vs plain psql \copy (ROWS=1000000)
 bench: venv
 	$(BIN)/python -m motcua bench --rows $(or $(ROWS),1000000)
+
+## the official per-commune table for a period: make report PERIOD=2017-H1 [YEAR=2016]
+report: venv
+	$(BIN)/python -m motcua.reports official --period $(or $(PERIOD),$(error set PERIOD, e.g. PERIOD=2017-H1)) \
+		--out $(or $(OUT),.local/reports/bao-cao_$(PERIOD).xlsx) $(if $(YEAR),--year $(YEAR))
+	$(BIN)/python -m motcua.reports transparency --out .local/reports/transparency
+	$(BIN)/python -m motcua.reports dashboard --period $(PERIOD) $(if $(YEAR),--year $(YEAR)) \
+		--out .local/reports/dashboard.html
 
 ## stop the embedded PostgreSQL
 stop: venv

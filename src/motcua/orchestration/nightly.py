@@ -114,3 +114,22 @@ def summarise(run_date: str, alerted: dict[str, Any] | None = None) -> dict[str,
     summary.store(warehouse_url(), result)
     log.info("%s", summary.render(result))
     return {"stored": True}
+
+
+def produce_reports(context: dict[str, Any]) -> dict[str, Any]:
+    """The monthly DAG's task: reports due on conf ``day`` or the run's local date."""
+    from pathlib import Path
+
+    from motcua.reports.monthly import produce
+
+    params = context.get("params") or {}
+    value = params.get("day") if hasattr(params, "get") else None
+    logical = context.get("logical_date")
+    if value:
+        day = config.parse_run_date(str(value))
+    elif logical is not None:
+        day = logical.astimezone(config.TIMEZONE).date()  # type: ignore[union-attr]
+    else:
+        day = config.today_local()
+    out = Path(os.environ.get("REPORTS_DIR") or config.local_dir() / "reports")
+    return produce(warehouse_url(), day, out)
