@@ -38,7 +38,7 @@ def test_reports_due_on_the_first_of_july_2017(built, tmp_path) -> None:
         "bao-cao-giai-quyet-ho-so_2017-Q2.xlsx",
     ]
     ws = load_workbook(tmp_path / "official" / "bao-cao-giai-quyet-ho-so_2017-H1.xlsx").active
-    rows = {ws.cell(row=r, column=2).value: r for r in range(1, ws.max_row + 1)}
+    rows = {ws.cell(row=r, column=3).value: r for r in range(1, ws.max_row + 1)}
     ninh_hung = rows["Xã Ninh Hưng"]
     assert ws.cell(row=ninh_hung, column=18).value == "x"  # over the threshold
     assert (tmp_path / "dashboard.html").read_text(encoding="utf-8").count("72,12") + (

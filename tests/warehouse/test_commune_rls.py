@@ -49,7 +49,6 @@ def wh(warehouse: Warehouse) -> Iterator[Warehouse]:
         **{f"marts.{t}": "commune_rls" for t in RLS_MARTS},
         **{f"marts.{t}": "shared" for t in SHARED_MARTS},
         "marts.commune_lateness_half_years": "bi_only",
-        "marts.data_quality_latest": "bi_only",
     }
     w = warehouse
     w.create_login("ninhtay", w.commune)

@@ -142,12 +142,3 @@ comment on view dq.latest_results_by_commune is
 'Latest result per commune (null: town-wide) and check; for BI (bi_reader). No failing codes.';
 
 grant select on dq.latest_results_by_commune to {bi};
-
--- The same summary on the marts side, where BI tools look first.
-create or replace view marts.data_quality_latest as
-select * from dq.latest_results_by_commune;
-
-comment on view marts.data_quality_latest is
-'Latest data-quality result per commune and check (see dq.latest_results_by_commune).';
-
-grant select on marts.data_quality_latest to {bi};
