@@ -30,9 +30,11 @@ test: venv
 lint: venv
 	$(BIN)/python -m motcua lint
 
-## load benchmark: pipeline COPY vs plain psql \copy (ROWS=1000000)
+## benchmarks: loader COPY vs psql \copy (ROWS=1000000), then full vs nightly
+## incremental dbt build for each of DOSSIERS (default 1000000 10000000)
 bench: venv
 	$(BIN)/python -m motcua bench --rows $(or $(ROWS),1000000)
+	$(BIN)/python -m motcua bench --build --dossiers $(or $(DOSSIERS),1000000 10000000)
 
 ## the official per-commune table for a period: make report PERIOD=2017-H1 [YEAR=2016]
 report: venv

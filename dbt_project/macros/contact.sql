@@ -1,18 +1,35 @@
 {#-
     Citizen contact fields (RULES.md "Citizen contact fields"). Each rule is
-    defined here only; int_onestop__dossier_facts applies them.
+    defined here only; int_onestop__rows_checked applies them to every row.
 -#}
 
 {#-
     Present = not missing. Missing: empty after trimming, or a placeholder,
     compared case- and accent-insensitively ('KHÔNG CÓ', 'khong co', 'N/A').
+    Only text made of white space, combining marks and Latin letters that
+    can be accented forms of the placeholders' characters can be one, so the
+    comparison key (the costly part) is computed only for such text; any
+    other text is present. Same result, a fraction of the cost.
 -#}
 {% macro is_contact_present(expr) -%}
     coalesce(
         nullif(btrim({{ expr }}), '') is not null
-        and {{ text_key(expr) }} not in ('-', '.', '0', 'x', 'n/a', 'na', 'khong', 'khong co'),
+        and (
+            {{ expr }} !~ '{{ placeholder_characters() }}'
+            or {{ text_key(expr) }} not in ('-', '.', '0', 'x', 'n/a', 'na', 'khong', 'khong co')
+        ),
         false
     )
+{%- endmacro %}
+
+{#-
+    Every text whose comparison key (text_key) can be a placeholder matches:
+    the placeholders' characters, white space, the combining marks text_key
+    removes, and the Latin blocks holding their accented forms (plus Kelvin
+    and Ångström signs, which decompose to K and Å).
+-#}
+{% macro placeholder_characters() -%}
+    ^[-./0aAcCgGhHkKnNoOxX[:space:]\u00C0-\u024F\u1E00-\u1EFF\u0300-\u036F\u212A\u212B]*$
 {%- endmacro %}
 
 {#-

@@ -52,7 +52,7 @@ def _fresh_db(admin_url: str, name: str) -> str:
     return config.parse_pg_url(admin_url).url(name)
 
 
-def generate(rows: int, path: Path) -> float:
+def generate(rows: int, path: Path, vary: bool = False) -> float:
     start = time.perf_counter()
     subprocess.run(
         [
@@ -64,6 +64,7 @@ def generate(rows: int, path: Path) -> float:
             str(rows),
             "--out",
             str(path),
+            *(["--vary"] if vary else []),
         ],
         check=True,
         stdout=subprocess.DEVNULL,
@@ -205,7 +206,7 @@ def _bench_files(data_dir: Path, rows: int, fraction: float) -> tuple[Path, Path
     delta = data_dir / f"hoso_delta_{rows}_{fraction:g}.csv"
     start = time.perf_counter()
     if not base.exists():
-        generate(rows, base)
+        generate(rows, base, vary=True)
     if not delta.exists():
         subprocess.run(
             [
@@ -250,6 +251,7 @@ class _Dbt:
         self.env.update(config.dbt_env(url))
         self.work = work
         self.project = str(config.dbt_project_dir())
+        self.calls = 0
 
     def __call__(self, command: str, run_date: date, *extra: str) -> tuple[float, list[dict]]:
         """(wall seconds, run_results) of one dbt command; fails loudly."""
@@ -273,8 +275,10 @@ class _Dbt:
         seconds = time.perf_counter() - start
         if done.returncode != 0:
             raise SystemExit(f"dbt {command} failed:\n{done.stdout[-5000:]}\n{done.stderr[-2000:]}")
-        results = json.loads((self.work / "target" / "run_results.json").read_text())["results"]
-        return seconds, results
+        run_results = self.work / "target" / "run_results.json"
+        self.calls += 1
+        shutil.copy(run_results, self.work / f"run_results_{self.calls}_{command}.json")
+        return seconds, json.loads(run_results.read_text())["results"]
 
     def build(self, run_date: date, *extra: str) -> dict:
         """Seeds and models (as `dbt build` orders them), then every test: timed apart."""
@@ -293,21 +297,42 @@ class _Dbt:
         }
 
 
-MARTS_DIGEST = """
-select table_name from information_schema.tables
-where table_schema = 'marts' and table_type = 'BASE TABLE' order by table_name
+# Columns that record when a row was computed or seen, not what it says: two
+# warehouses built from the same files at other moments differ there only.
+RUN_BOUND_COLUMNS = (("fct_dossier", "as_of_date"), ("fct_dossier", "last_arrival_at"))
+
+MARTS_COLUMNS = """
+select c.table_name, array_agg(c.column_name::text order by c.ordinal_position)
+from information_schema.columns as c
+inner join information_schema.tables as t
+    on c.table_schema = t.table_schema and c.table_name = t.table_name
+where c.table_schema = 'marts' and t.table_type = 'BASE TABLE'
+    and not (c.table_name || '.' || c.column_name) = any(%(run_bound)s)
+group by c.table_name order by c.table_name
 """
 
 
+def marts_columns(conn: psycopg.Connection) -> list[tuple[str, list[str]]]:
+    """(table, columns) of every table of schema marts, without RUN_BOUND_COLUMNS."""
+    run_bound = [f"{table}.{column}" for table, column in RUN_BOUND_COLUMNS]
+    return [(t, list(c)) for t, c in conn.execute(MARTS_COLUMNS, {"run_bound": run_bound})]
+
+
 def marts_digest(url: str) -> dict[str, tuple[int, str]]:
-    """(rows, md5 of the rows in a canonical order) of every table of schema marts."""
+    """(rows, md5 of the rows in a canonical order) of every table of schema marts.
+
+    All columns but RUN_BOUND_COLUMNS: fct_dossier.as_of_date records the run
+    that last computed the row (a settled row keeps the date it was computed
+    for), last_arrival_at when its file was loaded.
+    """
     out = {}
     with psycopg.connect(url) as conn:
         conn.execute("set work_mem = '256MB'")
-        for (table,) in conn.execute(MARTS_DIGEST).fetchall():
+        for table, columns in marts_columns(conn):
+            select = ", ".join(f'"{c}"' for c in columns)
             row = conn.execute(
-                f"select count(*), coalesce(md5(string_agg(t::text, '|' order by t::text)), '')"
-                f' from marts."{table}" as t'
+                f"select count(*), coalesce(md5(string_agg(r, '|' order by r)), '')"
+                f' from (select ({select})::text as r from marts."{table}") as t'
             ).fetchone()
             assert row is not None
             out[table] = (int(row[0]), str(row[1]))
@@ -353,10 +378,12 @@ def build_size(admin: str, rows: int, fraction: float, data_dir: Path, verify: b
         after_incremental = marts_digest(url)
         refresh_s, _ = dbt("build", NIGHT_RUN_DATE, "--full-refresh", "--exclude-resource-type",
                            "test", "unit_test")  # fmt: skip
-        same = marts_digest(url) == after_incremental
+        after_refresh = marts_digest(url)
+        same = after_refresh == after_incremental
+        differ = sorted(t for t in after_refresh if after_refresh[t] != after_incremental.get(t))
         print(
             f"  verify: --full-refresh on the same data ({refresh_s:.1f} s) gives"
-            f" {'the same' if same else 'DIFFERENT'} marts"
+            f" {'the same' if same else 'DIFFERENT (' + ', '.join(differ) + ')'} marts"
             f" ({len(after_incremental)} tables, {sum(n for n, _ in after_incremental.values()):,}"
             " rows)",
             flush=True,

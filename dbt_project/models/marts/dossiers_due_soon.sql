@@ -17,13 +17,18 @@ with
 dossiers as (
 
     select * from {{ ref('fct_dossier') }}
-    where is_open_at_run_date
+    -- every dossier open at run_date is unsettled (is_settled is false): the
+    -- condition lets the (is_settled, done_date) index find them
+    where not is_settled and is_open_at_run_date
 
 ),
 
 units as (
 
-    select * from {{ ref('stg_reference__admin_units') }}
+    -- the dimension table, keyed by commune_key, rather than the staging view,
+    -- which computes the key: joined to a few rows, the view was re-read and
+    -- its key recomputed for every pair
+    select * from {{ ref('dim_commune') }}
 
 ),
 

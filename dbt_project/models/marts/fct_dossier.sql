@@ -7,7 +7,10 @@
         indexes=[
             {'columns': ['commune_key']},
             {'columns': ['received_date']},
-        ]
+            {'columns': ['is_settled', 'done_date']},
+            {'columns': ['last_arrival_at']},
+        ],
+        post_hook="{{ analyze_if_new() }}",
     )
 }}
 
@@ -16,45 +19,58 @@
     data: codes, dates, status, channel, the per-dossier flags of the rules
     and the state as of run_date (open, overdue, working days late).
 
-    Incremental: a run recomputes the dossiers that changed (a valid row in
-    a new batch) and those whose run-date columns are not settled, for this
-    run_date or for the one they were computed for. A dossier is settled
-    once withdrawn / refused or done on or before the run date: from then on
-    its columns no longer depend on the run date. After editing the calendar
-    or unit seeds, run with --full-refresh.
+    Incremental: a run recomputes the dossiers that changed (a valid row
+    arrived since the last run) and those whose run-date columns are not
+    settled, for this run_date or for the one they were computed for. A
+    dossier is settled once withdrawn / refused or done on or before the run
+    date: from then on its columns no longer depend on the run date. Each of
+    the three sets is read through an index. After editing the calendar or
+    unit seeds, run with --full-refresh.
 -#}
+-- depends_on: {{ ref('int_onestop__dossiers_current') }}
+
 with
 
 dossiers as (
 
     select * from {{ ref('int_onestop__dossier_facts') }}
     {% if is_incremental() %}
-        where
-            last_batch_id
-            > (select coalesce(max(this_run.last_batch_id), 0) from {{ this }} as this_run)
-            or not (
-                is_withdrawn_or_refused
-                or coalesce(done_date <= '{{ var("run_date") }}'::date, false)
-            )
-            or dossier_code in (
-                select this_run.dossier_code from {{ this }} as this_run
-                where
-                    not (
-                        this_run.is_withdrawn_or_refused
-                        or coalesce(this_run.done_date <= this_run.as_of_date, false)
-                    )
-            )
+        where dossier_code = any(array(
+            -- a valid row arrived since the last run
+            select changed.dossier_code
+            from {{ ref('int_onestop__dossiers_current') }} as changed
+            where
+                changed.last_arrival_at > (
+                    select coalesce(max(this_run.last_arrival_at), '-infinity')
+                    from {{ this }} as this_run
+                )
+            union
+            -- not settled at the date the row was computed for
+            select this_run.dossier_code from {{ this }} as this_run
+            where not this_run.is_settled
+            union
+            -- nor at this run_date (when it is earlier)
+            select this_run.dossier_code from {{ this }} as this_run
+            where
+                this_run.done_date > '{{ var("run_date") }}'::date
+                and not this_run.is_withdrawn_or_refused
+        ))
     {% endif %}
 
 ),
 
 units as (
 
-    select * from {{ ref('stg_reference__admin_units') }}
+    -- the dimension table, keyed by commune_key, rather than the staging view,
+    -- which computes the key: joined to a few rows, the view was re-read and
+    -- its key recomputed for every pair
+    select * from {{ ref('dim_commune') }}
 
 ),
 
-calendar as (
+-- inlined at each use (not materialized), so that indexes, join removal and
+-- parallel plans stay available
+calendar as not materialized (
 
     select * from {{ ref('int_calendar__days') }}
 
@@ -108,8 +124,12 @@ judged as (
     from overdue
     left join calendar as due_day
         on overdue.due_date = due_day.calendar_date
-    left join calendar as run_day
-        on overdue.as_of_date = run_day.calendar_date
+    -- run_date's day, looked up once (a join on the constant made a nested loop)
+    cross join (
+        select max(calendar.working_day_index) as working_day_index
+        from calendar
+        where calendar.calendar_date = '{{ var("run_date") }}'::date
+    ) as run_day
 
 ),
 
@@ -152,9 +172,12 @@ final as (
             as is_late_without_apology_at_run_date,
         judged.working_days_late,
         judged.working_days_to_due,
+        judged.is_withdrawn_or_refused
+        or coalesce(judged.done_date <= judged.as_of_date, false) as is_settled,
         judged.source_file_name,
         judged.source_row_number,
-        judged.last_batch_id
+        judged.last_batch_id,
+        judged.last_arrival_at
     from judged
     left join units
         on judged.commune_key = units.commune_key

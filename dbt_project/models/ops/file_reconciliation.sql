@@ -1,25 +1,45 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='file_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
 {#-
     Every delivered file (raw.load_files): rows the loader read, rows found
     in raw, rows loaded (valid) and rows quarantined. For a loaded file,
     rows_read = rows_loaded + rows_quarantined (tested): no row is lost.
+    Incremental: a file's rows never change once loaded, so only the files
+    not here yet are counted (their rows found through the file_id index).
 -#}
 with
 
 files as (
 
     select * from {{ ref('stg_loader__load_files') }}
+    {% if is_incremental() %}
+        where file_id not in (select this_run.file_id from {{ this }} as this_run)
+    {% endif %}
 
 ),
 
 onestop_rows as (
 
     select * from {{ ref('int_onestop__rows_checked') }}
+    {% if is_incremental() %}
+        where file_id = any(array(select files.file_id from files))
+    {% endif %}
 
 ),
 
 survey_rows as (
 
     select * from {{ ref('int_survey__rows_checked') }}
+    {% if is_incremental() %}
+        where file_id = any(array(select files.file_id from files))
+    {% endif %}
 
 ),
 

@@ -16,6 +16,7 @@ with
 
 checked_rows as (
 
+    -- through the is_valid index: the cost follows the quarantined rows
     select * from {{ ref('int_onestop__rows_checked') }}
     where not is_valid
 

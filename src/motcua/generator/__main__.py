@@ -76,7 +76,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     elif args.rows is None:
         raise ValueError("bench needs --rows N (or --delta-of FILE)")
     else:
-        report = write_bench(args.out, args.rows, args.seed, args.units_csv)
+        report = write_bench(args.out, args.rows, args.seed, args.units_csv, args.vary)
     print(json.dumps(report))
     return 0
 
@@ -133,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument(
         "--fraction", type=float, default=0.005, help="delta rows / base rows (0.005)"
+    )
+    bench.add_argument(
+        "--vary", action="store_true", help="own phone digits and seconds on every row"
     )
     bench.add_argument("--units-csv", type=Path, default=None)
     bench.set_defaults(func=_cmd_bench)

@@ -51,24 +51,67 @@ def _templates(seed: int, count: int, units_csv: Path | None) -> list[tuple[str,
     return out
 
 
+def _varying(tail: str) -> tuple[str, str, str]:
+    """A template tail cut so that each row can get its own phone digits and seconds.
+
+    (up to the phone's last three digits, from there to the seconds of Cập nhật
+    lúc, the line end); a phone without three final digits is kept as it is.
+    """
+    fields = next(csv.reader([tail]))
+    phone = fields[cat.C_PHONE - 1]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    if len(phone) >= 3 and phone[-3:].isdigit():
+        writer.writerow([*fields[: cat.C_PHONE - 1], phone[:-3]])
+        head = buffer.getvalue()[:-2]
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(["", *fields[cat.C_PHONE :]])
+        return head, buffer.getvalue()[:-4], "\r\n"
+    writer.writerow(fields)
+    return buffer.getvalue()[:-4], "", "\r\n"
+
+
 def write_bench(
-    path: Path, rows: int, seed: int = 1, units_csv: Path | None = None
+    path: Path, rows: int, seed: int = 1, units_csv: Path | None = None, vary: bool = False
 ) -> dict[str, Any]:
-    """Write ``rows`` rows (+ header) to ``path``; return counts and timing."""
+    """Write ``rows`` rows (+ header) to ``path``; return counts and timing.
+
+    ``vary``: each row also gets its own last three phone digits and seconds of
+    Cập nhật lúc, so that no two rows are equal past the code (the build
+    benchmark: a database must not be able to cache per-row work by value).
+    """
     started = time.perf_counter()
     templates = _templates(seed, min(TEMPLATES, max(rows, 1)), units_csv)
     rng = random.Random(f"{seed}:bench-pick")
     path.parent.mkdir(parents=True, exist_ok=True)
     width = max(7, len(str(rows)))
+    if vary:
+        cut = [(prefix, *_varying(tail)) for prefix, tail in templates]
     with open(path, "w", encoding="utf-8", newline="") as handle:
         handle.write(",".join(cat.ONESTOP_HEADERS) + "\r\n")
         for first in range(0, rows, CHUNK):
             last = min(rows, first + CHUNK)
-            picks = rng.choices(templates, k=last - first)
+            numbers = range(first + 1, last + 1)
+            if not vary:
+                picks = rng.choices(templates, k=last - first)
+                handle.write(
+                    "".join(
+                        f"{prefix}{n:0{width}d},{tail}"
+                        for n, (prefix, tail) in zip(numbers, picks, strict=True)
+                    )
+                )
+                continue
             handle.write(
                 "".join(
-                    f"{prefix}{n:0{width}d},{tail}"
-                    for n, (prefix, tail) in zip(range(first + 1, last + 1), picks, strict=True)
+                    (
+                        f"{prefix}{n:0{width}d},{head}{n % 1000:03d}{mid}{n % 60:02d}{end}"
+                        if mid
+                        else f"{prefix}{n:0{width}d},{head}{n % 60:02d}{end}"
+                    )
+                    for n, (prefix, head, mid, end) in zip(
+                        numbers, rng.choices(cut, k=last - first), strict=True
+                    )
                 )
             )
     return {

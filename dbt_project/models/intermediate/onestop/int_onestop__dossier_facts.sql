@@ -4,8 +4,9 @@
     Per-dossier facts that the rules define and that do not depend on the
     reporting period or the run date: due and done dates, withdrawn or
     refused, early / on time / late, working days late at completion,
-    apology compliance, reception outside the one-stop desk and the contact
-    field checks. Personal data stops here: only flags go downstream.
+    apology compliance, reception outside the one-stop desk (rules in
+    macros/dossiers.sql) and the contact field checks (made once per row in
+    int_onestop__rows_checked). No personal data from here on.
     A view: fct_dossier reads only the changed dossiers through it.
 -#}
 with
@@ -16,7 +17,9 @@ dossiers as (
 
 ),
 
-calendar as (
+-- inlined at each use (not materialized), so that indexes, join removal and
+-- parallel plans stay available
+calendar as not materialized (
 
     select * from {{ ref('int_calendar__days') }}
 
@@ -25,14 +28,8 @@ calendar as (
 dated as (
 
     select
-        *,
-        received_at::date as received_date,
-        due_at::date as due_date,
-        result_at::date as result_date,
-        returned_at::date as returned_date,
-        coalesce(result_at, returned_at)::date as done_date,
-        apology_at::date as apology_date,
-        apology_due_at::date as apology_due_date
+        dossiers.*,
+        {{ dossier_rule_columns('dossiers') }}
     from dossiers
 
 ),
@@ -58,29 +55,22 @@ facts as (
         dated.apology_date,
         dated.apology_due_date,
         dated.updated_at,
-        dated.status in ('Đã rút', 'Từ chối tiếp nhận', 'Dừng xử lý') as is_withdrawn_or_refused,
-        case
-            when dated.done_date is null or dated.due_date is null then null
-            when dated.done_date < dated.due_date then 'early'
-            when dated.done_date = dated.due_date then 'on_time'
-            else 'late'
-        end as resolution_status,
+        dated.is_withdrawn_or_refused,
+        dated.resolution_status,
         case
             when dated.done_date > dated.due_date
                 then done_day.working_day_index - due_day.working_day_index
             when dated.done_date is not null and dated.due_date is not null then 0
         end as working_days_late_at_done,
-        coalesce(
-            dated.apology_date <= dated.due_date and dated.apology_due_date is not null,
-            false
-        ) as has_compliant_apology,
-        (dated.reception_place is distinct from 'Bộ phận một cửa') as is_received_outside_one_stop,
-        {{ is_contact_present('dated.address') }} as address_present,
-        {{ is_phone_valid('dated.phone') }} as phone_valid,
-        {{ is_email_valid('dated.email') }} as email_valid,
+        dated.has_compliant_apology,
+        dated.is_received_outside_one_stop,
+        dated.address_present,
+        dated.phone_valid,
+        dated.email_valid,
         dated.source_file_name,
         dated.source_row_number,
-        dated.last_batch_id
+        dated.last_batch_id,
+        dated.last_arrival_at
     from dated
     left join calendar as due_day
         on dated.due_date = due_day.calendar_date
@@ -121,7 +111,8 @@ final as (
         address_present and phone_valid and email_valid as contact_complete,
         source_file_name,
         source_row_number,
-        last_batch_id
+        last_batch_id,
+        last_arrival_at
     from facts
 
 )

@@ -6,8 +6,10 @@
         on_schema_change='fail',
         indexes=[
             {'columns': ['dossier_code'], 'unique': true},
-            {'columns': ['last_batch_id']},
+            {'columns': ['last_arrival_at']},
         ],
+        pre_hook="set local work_mem = '256MB'",
+        post_hook="{{ analyze_if_new() }}",
     )
 }}
 
@@ -15,31 +17,42 @@
     Current state of every dossier: among its valid rows, the one with the
     latest `Cập nhật lúc`; on a tie, the row of the file whose name sorts
     last, then the last row of that file. The unit version is the one the
-    code meant on the received date. Incremental: only dossiers with a
-    valid row in a new batch are recomputed, from all their valid rows.
+    code meant on the received date. Incremental: only the dossiers with a
+    valid row arrived since the last run are recomputed, from all their
+    valid rows (one sort, in parallel on a full build, with more memory than
+    the server's default). The contact fields stay in
+    int_onestop__rows_checked: only their checks come here.
 -#}
 with
 
-valid_rows as (
+-- inlined at each use (not materialized), so that indexes, join removal and
+-- parallel plans stay available
+checked_rows as not materialized (
 
     select * from {{ ref('int_onestop__rows_checked') }}
-    where is_valid
 
 ),
 
 candidate_rows as (
 
-    -- incremental: every valid row of the dossiers that got one in a new batch
-    select valid_rows.*
-    from valid_rows
+    -- every valid row of the dossiers to (re)compute
+    select checked_rows.*
+    from checked_rows
+    -- incremental: of the dossiers with a valid row arrived since the last
+    -- run (an array: both lookups go through the indexes of rows_checked)
+    where
+        checked_rows.is_valid
     {% if is_incremental() %}
-        where valid_rows.dossier_code in (
-            select changed.dossier_code
-            from valid_rows as changed
+        and checked_rows.dossier_code = any(array(
+            select distinct changed.dossier_code
+            from checked_rows as changed
             where
-                changed.batch_id
-                >= (select coalesce(max(this_run.last_batch_id), 0) from {{ this }} as this_run)
-        )
+                changed.is_valid
+                and changed.arrival_at > (
+                    select coalesce(max(this_run.last_arrival_at), '-infinity')
+                    from {{ this }} as this_run
+                )
+        ))
     {% endif %}
 
 ),
@@ -53,51 +66,62 @@ commune_lookup as (
 ranked as (
 
     select
-        *,
-        row_number() over (
-            partition by dossier_code
-            order by updated_at desc nulls last, file_name collate "C" desc, row_number desc
-        ) as version_rank,
-        count(*) over (partition by dossier_code) as valid_rows_seen,
-        max(batch_id) over (partition by dossier_code) as last_batch_id
+        candidate_rows.*,
+        row_number() over by_version as version_rank,
+        count(*) over by_dossier as valid_rows_seen,
+        max(candidate_rows.batch_id) over by_dossier as last_batch_id,
+        max(candidate_rows.arrival_at) over by_dossier as last_arrival_at
     from candidate_rows
+    window
+        by_dossier as (partition by candidate_rows.dossier_code),
+        by_version as (
+            partition by candidate_rows.dossier_code
+            order by {{ dossier_version_order('candidate_rows') }}
+        )
+
+),
+
+current_rows as (
+
+    select * from ranked
+    where version_rank = 1
 
 ),
 
 final as (
 
     select
-        ranked.dossier_code,
+        current_rows.dossier_code,
         commune_lookup.commune_key,
-        ranked.unit_code as commune_code,
-        ranked.procedure_code,
-        ranked.procedure_name,
-        ranked.sector,
-        ranked.channel,
-        ranked.reception_place,
-        ranked.status,
-        ranked.received_at,
-        ranked.due_at,
-        ranked.result_at,
-        ranked.returned_at,
-        ranked.apology_at,
-        ranked.apology_due_at,
-        ranked.updated_at,
-        ranked.address,
-        ranked.phone,
-        ranked.email,
-        ranked.file_id as source_file_id,
-        ranked.file_name as source_file_name,
-        ranked.row_number as source_row_number,
-        ranked.valid_rows_seen,
-        ranked.last_batch_id
-    from ranked
+        current_rows.unit_code as commune_code,
+        current_rows.procedure_code,
+        current_rows.procedure_name,
+        current_rows.sector,
+        current_rows.channel,
+        current_rows.reception_place,
+        current_rows.status,
+        current_rows.received_at,
+        current_rows.due_at,
+        current_rows.result_at,
+        current_rows.returned_at,
+        current_rows.apology_at,
+        current_rows.apology_due_at,
+        current_rows.updated_at,
+        current_rows.address_present,
+        current_rows.phone_valid,
+        current_rows.email_valid,
+        current_rows.file_id as source_file_id,
+        current_rows.file_name as source_file_name,
+        current_rows.row_number as source_row_number,
+        current_rows.valid_rows_seen,
+        current_rows.last_batch_id,
+        current_rows.last_arrival_at
+    from current_rows
     left join commune_lookup
         on
-            ranked.unit_code = commune_lookup.commune_code
-            and ranked.received_at::date between commune_lookup.lookup_from
+            current_rows.unit_code = commune_lookup.commune_code
+            and current_rows.received_at::date between commune_lookup.lookup_from
             and commune_lookup.lookup_to
-    where ranked.version_rank = 1
 
 )
 

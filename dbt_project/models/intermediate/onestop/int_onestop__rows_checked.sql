@@ -6,9 +6,11 @@
         on_schema_change='fail',
         indexes=[
             {'columns': ['file_id', 'row_number'], 'unique': true},
-            {'columns': ['batch_id']},
+            {'columns': ['arrival_at']},
             {'columns': ['dossier_code']},
+            {'columns': ['is_valid']},
         ],
+        post_hook="{{ analyze_if_new() }}",
     )
 }}
 
@@ -17,19 +19,37 @@
     SOURCES.md §1 (empty list = valid). This is the only place where those
     rules live: quarantine.onestop_rows keeps the rows with a reason,
     int_onestop__dossiers_current the others, ops.file_reconciliation counts
-    both. Incremental: only the rows of new batches are checked (the last
-    batch is re-checked, idempotently). After editing the unit reference,
-    run with --full-refresh.
+    both. Incremental: only the rows of files not checked yet are read (a
+    file is loaded in one transaction, so a file is either all here or not
+    at all). arrival_at, the file's loaded_at (or just after the latest
+    arrival already here, should a file commit after a newer one was
+    checked), orders the rows as they became visible: the incremental models
+    downstream take the rows that arrived after their own high-water mark.
+    It does not change when the model is rebuilt. After editing the unit
+    reference, run with --full-refresh (and everything downstream with it:
+    `dbt build --full-refresh`).
 -#}
+-- depends_on: {{ ref('stg_loader__load_files') }}
+
 with
 
 staged_rows as (
 
     select staged.* from {{ ref('stg_onestop__dossier_rows') }} as staged
     {% if is_incremental() %}
-        where
-            staged.batch_id
-            >= (select coalesce(max(this_run.batch_id), 0) from {{ this }} as this_run)
+        -- a filter on the raw scan itself (an array, not a join), so the
+        -- staging expressions only run for the new rows
+        where staged.file_id = any(array(
+            select files.file_id
+            from {{ ref('stg_loader__load_files') }} as files
+            where
+                files.source = 'onestop'
+                and files.status = 'loaded'
+                and not exists (
+                    select from {{ this }} as this_run
+                    where this_run.file_id = files.file_id
+                )
+        ))
     {% endif %}
 
 ),
@@ -136,7 +156,20 @@ final as (
         phone,
         email,
         quarantine_reasons,
-        cardinality(quarantine_reasons) = 0 as is_valid
+        cardinality(quarantine_reasons) = 0 as is_valid,
+        -- the contact checks, once per row: only these flags go downstream
+        {{ is_contact_present('address') }} as address_present,
+        {{ is_phone_valid('phone') }} as phone_valid,
+        {{ is_email_valid('email') }} as email_valid,
+        {% if is_incremental() -%}
+            greatest(
+                loaded_at,
+                (select max(this_run.arrival_at) from {{ this }} as this_run)
+                + interval '1 microsecond'
+            )
+        {%- else -%}
+            loaded_at
+        {%- endif %} as arrival_at
     from checked
 
 )

@@ -3,6 +3,21 @@
     valid during the period (zeros where nothing happened) and for every
     unit that had a dossier in it. Feeds commune_lateness and
     commune_contact_completeness; district_lateness sums it.
+
+    From the ledger int_reporting__commune_days (RULES.md "Dossier state at
+    the end of a period"), with cut-off = period_end, or run_date for the
+    period that contains it:
+    - received (by channel, withdrawn or refused, outside the desk, contact
+      fields) and resolved (early / on time / late, late without apology):
+      the counts of the days from period_start to the cut-off;
+    - in progress at the cut-off: received minus withdrawn minus resolved,
+      over every day up to the cut-off (a dossier is done after it was
+      received); carried over: the same up to the day before period_start;
+    - overdue at the cut-off (in progress and due < cut-off): dossiers whose
+      due date has passed minus those of them done by the cut-off
+      (due_passed - due_passed_done), over every day up to the cut-off.
+    Every period is a run of whole months, cut at run_date in the last one,
+    so the days are first summed per month, then accumulated.
 -#}
 with
 
@@ -18,44 +33,156 @@ periods as (
 
 ),
 
-dossier_periods as (
+commune_days as (
 
-    select * from {{ ref('int_reporting__dossier_periods') }}
+    select * from {{ ref('int_reporting__commune_days') }}
+
+),
+
+months as (
+
+    -- every month of the periods
+    select
+        generate_series(
+            date_trunc('month', min(period_start)),
+            date_trunc('month', max(cut_off_date)),
+            interval '1 month'
+        )::date as month_start
+    from periods
+
+),
+
+monthly as (
+
+    -- nothing after run_date counts in any period
+    select
+        commune_key,
+        date_trunc('month', event_date)::date as month_start,
+        sum(received_total)::bigint as received_total,
+        sum(received_online)::bigint as received_online,
+        sum(received_direct)::bigint as received_direct,
+        sum(received_postal)::bigint as received_postal,
+        sum(received_unknown_channel)::bigint as received_unknown_channel,
+        sum(withdrawn_or_refused)::bigint as withdrawn_or_refused,
+        sum(received_outside_one_stop)::bigint as received_outside_one_stop,
+        sum(address_present)::bigint as address_present,
+        sum(phone_valid)::bigint as phone_valid,
+        sum(email_valid)::bigint as email_valid,
+        sum(contact_complete)::bigint as contact_complete,
+        sum(resolved_total)::bigint as resolved_total,
+        sum(resolved_early)::bigint as resolved_early,
+        sum(resolved_on_time)::bigint as resolved_on_time,
+        sum(resolved_late)::bigint as resolved_late,
+        sum(resolved_late_without_apology)::bigint as resolved_late_without_apology,
+        sum(received_total - withdrawn_or_refused - resolved_total)::bigint as in_progress_change,
+        sum(due_passed - due_passed_done)::bigint as overdue_change,
+        sum(due_passed_without_apology - due_passed_done_without_apology)::bigint
+            as overdue_without_apology_change
+    from commune_days
+    where event_date <= '{{ var("run_date") }}'::date
+    group by commune_key, date_trunc('month', event_date)
+
+),
+
+communes as (
+
+    select distinct commune_key from monthly
+
+),
+
+accumulated as (
+
+    -- totals from the first month through each month, for every commune with events
+    select
+        communes.commune_key,
+        months.month_start,
+        coalesce(sum(monthly.received_total) over by_month, 0)::bigint as received_total,
+        coalesce(sum(monthly.received_online) over by_month, 0)::bigint as received_online,
+        coalesce(sum(monthly.received_direct) over by_month, 0)::bigint as received_direct,
+        coalesce(sum(monthly.received_postal) over by_month, 0)::bigint as received_postal,
+        coalesce(sum(monthly.received_unknown_channel) over by_month, 0)::bigint
+            as received_unknown_channel,
+        coalesce(sum(monthly.withdrawn_or_refused) over by_month, 0)::bigint
+            as withdrawn_or_refused,
+        coalesce(sum(monthly.received_outside_one_stop) over by_month, 0)::bigint
+            as received_outside_one_stop,
+        coalesce(sum(monthly.address_present) over by_month, 0)::bigint as address_present,
+        coalesce(sum(monthly.phone_valid) over by_month, 0)::bigint as phone_valid,
+        coalesce(sum(monthly.email_valid) over by_month, 0)::bigint as email_valid,
+        coalesce(sum(monthly.contact_complete) over by_month, 0)::bigint as contact_complete,
+        coalesce(sum(monthly.resolved_total) over by_month, 0)::bigint as resolved_total,
+        coalesce(sum(monthly.resolved_early) over by_month, 0)::bigint as resolved_early,
+        coalesce(sum(monthly.resolved_on_time) over by_month, 0)::bigint as resolved_on_time,
+        coalesce(sum(monthly.resolved_late) over by_month, 0)::bigint as resolved_late,
+        coalesce(sum(monthly.resolved_late_without_apology) over by_month, 0)::bigint
+            as resolved_late_without_apology,
+        coalesce(sum(monthly.in_progress_change) over by_month, 0)::bigint as in_progress_change,
+        coalesce(sum(monthly.overdue_change) over by_month, 0)::bigint as overdue_change,
+        coalesce(sum(monthly.overdue_without_apology_change) over by_month, 0)::bigint
+            as overdue_without_apology_change
+    from communes
+    cross join months
+    left join monthly
+        on
+            communes.commune_key = monthly.commune_key
+            and months.month_start = monthly.month_start
+    window by_month as (
+        partition by communes.commune_key
+        order by months.month_start
+        rows between unbounded preceding and current row
+    )
 
 ),
 
 counts as (
 
     select
-        commune_key,
-        period_type,
-        period_start,
-        count(*) filter (where is_received) as received_total,
-        count(*) filter (where is_received and channel = 'Trực tuyến') as received_online,
-        count(*) filter (where is_received and channel = 'Trực tiếp') as received_direct,
-        count(*) filter (
-            where is_received and channel = 'Bưu chính công ích'
-        ) as received_postal,
-        count(*) filter (where is_received and channel is null) as received_unknown_channel,
-        count(*) filter (where is_carried_over) as carried_over,
-        count(*) filter (where is_resolved) as resolved_total,
-        count(*) filter (where resolution_status = 'early') as resolved_early,
-        count(*) filter (where resolution_status = 'on_time') as resolved_on_time,
-        count(*) filter (where resolution_status = 'late') as resolved_late,
-        count(*) filter (where is_in_progress) as in_progress_total,
-        count(*) filter (where is_in_progress and not is_in_progress_overdue)
-            as in_progress_on_time,
-        count(*) filter (where is_in_progress_overdue) as in_progress_overdue,
-        count(*) filter (where is_withdrawn_or_refused) as withdrawn_or_refused,
-        count(*) filter (where is_late) as late_total,
-        count(*) filter (where is_late_without_apology) as late_without_apology,
-        count(*) filter (where is_received_outside_one_stop) as received_outside_one_stop,
-        count(*) filter (where is_received and address_present) as address_present,
-        count(*) filter (where is_received and phone_valid) as phone_valid,
-        count(*) filter (where is_received and email_valid) as email_valid,
-        count(*) filter (where is_received and contact_complete) as contact_complete
-    from dossier_periods
-    group by commune_key, period_type, period_start
+        through_cut_off.commune_key,
+        periods.period_type,
+        periods.period_start,
+        through_cut_off.received_total
+        - coalesce(before_start.received_total, 0) as received_total,
+        through_cut_off.received_online
+        - coalesce(before_start.received_online, 0) as received_online,
+        through_cut_off.received_direct
+        - coalesce(before_start.received_direct, 0) as received_direct,
+        through_cut_off.received_postal
+        - coalesce(before_start.received_postal, 0) as received_postal,
+        through_cut_off.received_unknown_channel
+        - coalesce(before_start.received_unknown_channel, 0) as received_unknown_channel,
+        through_cut_off.withdrawn_or_refused
+        - coalesce(before_start.withdrawn_or_refused, 0) as withdrawn_or_refused,
+        through_cut_off.received_outside_one_stop
+        - coalesce(before_start.received_outside_one_stop, 0) as received_outside_one_stop,
+        through_cut_off.address_present
+        - coalesce(before_start.address_present, 0) as address_present,
+        through_cut_off.phone_valid
+        - coalesce(before_start.phone_valid, 0) as phone_valid,
+        through_cut_off.email_valid
+        - coalesce(before_start.email_valid, 0) as email_valid,
+        through_cut_off.contact_complete
+        - coalesce(before_start.contact_complete, 0) as contact_complete,
+        through_cut_off.resolved_total
+        - coalesce(before_start.resolved_total, 0) as resolved_total,
+        through_cut_off.resolved_early
+        - coalesce(before_start.resolved_early, 0) as resolved_early,
+        through_cut_off.resolved_on_time
+        - coalesce(before_start.resolved_on_time, 0) as resolved_on_time,
+        through_cut_off.resolved_late
+        - coalesce(before_start.resolved_late, 0) as resolved_late,
+        through_cut_off.resolved_late_without_apology
+        - coalesce(before_start.resolved_late_without_apology, 0) as resolved_late_without_apology,
+        coalesce(before_start.in_progress_change, 0) as carried_over,
+        through_cut_off.in_progress_change as in_progress_total,
+        through_cut_off.overdue_change as in_progress_overdue,
+        through_cut_off.overdue_without_apology_change as in_progress_overdue_without_apology
+    from periods
+    inner join accumulated as through_cut_off
+        on date_trunc('month', periods.cut_off_date)::date = through_cut_off.month_start
+    left join accumulated as before_start
+        on
+            through_cut_off.commune_key = before_start.commune_key
+            and (periods.period_start - interval '1 month')::date = before_start.month_start
 
 ),
 
@@ -73,11 +200,13 @@ spine as (
 
     union
 
+    -- units with a dossier in the period: received in it, or carried over into it
     select
         commune_key,
         period_type,
         period_start
     from counts
+    where received_total > 0 or carried_over > 0
 
 ),
 
@@ -104,11 +233,13 @@ final as (
         coalesce(counts.resolved_on_time, 0) as resolved_on_time,
         coalesce(counts.resolved_late, 0) as resolved_late,
         coalesce(counts.in_progress_total, 0) as in_progress_total,
-        coalesce(counts.in_progress_on_time, 0) as in_progress_on_time,
+        coalesce(counts.in_progress_total - counts.in_progress_overdue, 0) as in_progress_on_time,
         coalesce(counts.in_progress_overdue, 0) as in_progress_overdue,
         coalesce(counts.withdrawn_or_refused, 0) as withdrawn_or_refused,
-        coalesce(counts.late_total, 0) as late_total,
-        coalesce(counts.late_without_apology, 0) as late_without_apology,
+        coalesce(counts.resolved_late + counts.in_progress_overdue, 0) as late_total,
+        coalesce(
+            counts.resolved_late_without_apology + counts.in_progress_overdue_without_apology, 0
+        ) as late_without_apology,
         coalesce(counts.received_outside_one_stop, 0) as received_outside_one_stop,
         coalesce(counts.address_present, 0) as address_present,
         coalesce(counts.phone_valid, 0) as phone_valid,

@@ -6,9 +6,9 @@
 -#}
 with
 
-dossiers as (
+commune_days as (
 
-    select * from {{ ref('int_onestop__dossier_facts') }}
+    select * from {{ ref('int_reporting__commune_days') }}
 
 ),
 
@@ -30,8 +30,10 @@ bounds as (
     select
         '{{ var("run_date") }}'::date as run_date,
         -- least() ignores nulls: without dossiers the first day is run_date
-        least(min(received_date), '{{ var("run_date") }}'::date) as first_day
-    from dossiers
+        least(
+            min(event_date) filter (where received_total > 0), '{{ var("run_date") }}'::date
+        ) as first_day
+    from commune_days
 
 ),
 

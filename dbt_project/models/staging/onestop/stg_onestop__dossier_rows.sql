@@ -5,6 +5,68 @@
     filtered or judged here: int_onestop__rows_checked applies the
     quarantine rules.
 -#}
+{#- the values of each step, each computed once per row (macro computed_once) -#}
+{%- set texts = [
+    ('row_error', 'text', clean_text('source.row_error')),
+    ('dossier_code', 'text', clean_text('source.dossier_code')),
+    ('unit_code_text', 'text', clean_text('source.unit_code')),
+    ('unit_name', 'text', clean_text('source.unit_name')),
+    ('procedure_code', 'text', clean_text('source.procedure_code')),
+    ('procedure_name', 'text', clean_text('source.procedure_name')),
+    ('sector', 'text', clean_text('source.sector')),
+    ('channel_text', 'text', clean_text('source.channel')),
+    ('reception_place_text', 'text', clean_text('source.reception_place')),
+    ('status_text', 'text', clean_text('source.status')),
+    ('received_at_text', 'text', clean_text('source.received_at')),
+    ('due_at_text', 'text', clean_text('source.due_at')),
+    ('result_at_text', 'text', clean_text('source.result_at')),
+    ('returned_at_text', 'text', clean_text('source.returned_at')),
+    ('apology_at_text', 'text', clean_text('source.apology_at')),
+    ('apology_due_at_text', 'text', clean_text('source.apology_due_at')),
+    ('updated_at_text', 'text', clean_text('source.updated_at')),
+    ('applicant_name', 'text', clean_text('source.applicant_name')),
+    ('address', 'text', clean_text('source.address')),
+    ('phone', 'text', clean_text('source.phone')),
+    ('email', 'text', clean_text('source.email')),
+] -%}
+{%- set keys = [
+    ('channel', 'text', map_vocabulary('cleaned.channel_text', [
+        ('Trực tiếp', ['1', 'truc tiep']),
+        ('Trực tuyến', ['2', 'truc tuyen']),
+        ('Bưu chính công ích', ['3', 'buu chinh cong ich']),
+    ])),
+    ('reception_place', 'text', map_vocabulary('cleaned.reception_place_text', [
+        ('Bộ phận một cửa', ['bo phan mot cua']),
+        ('Công chức chuyên môn', ['cong chuc chuyen mon']),
+    ], default='cleaned.reception_place_text')),
+    ('status', 'text', map_vocabulary('cleaned.status_text', [
+        ('Đã tiếp nhận', ['da tiep nhan']),
+        ('Đang xử lý', ['dang xu ly']),
+        ('Chờ bổ sung', ['cho bo sung']),
+        ('Đã có kết quả', ['da co ket qua']),
+        ('Đã trả kết quả', ['da tra ket qua']),
+        ('Đã rút', ['da rut']),
+        ('Từ chối tiếp nhận', ['tu choi tiep nhan']),
+        ('Dừng xử lý', ['dung xu ly']),
+    ])),
+    ('received_at_parts', 'int[]', vn_datetime_parts('cleaned.received_at_text')),
+    ('due_at_parts', 'int[]', vn_datetime_parts('cleaned.due_at_text')),
+    ('result_at_parts', 'int[]', vn_datetime_parts('cleaned.result_at_text')),
+    ('returned_at_parts', 'int[]', vn_datetime_parts('cleaned.returned_at_text')),
+    ('apology_at_parts', 'int[]', vn_datetime_parts('cleaned.apology_at_text')),
+    ('apology_due_at_parts', 'int[]', vn_datetime_parts('cleaned.apology_due_at_text')),
+    ('updated_at_parts', 'int[]', vn_datetime_parts('cleaned.updated_at_text')),
+] -%}
+{%- set dates = [
+    ('received_at', 'timestamp', vn_datetime_from_parts('keyed.received_at_parts')),
+    ('due_at', 'timestamp', vn_datetime_from_parts('keyed.due_at_parts')),
+    ('result_at', 'timestamp', vn_datetime_from_parts('keyed.result_at_parts')),
+    ('returned_at', 'timestamp', vn_datetime_from_parts('keyed.returned_at_parts')),
+    ('apology_at', 'timestamp', vn_datetime_from_parts('keyed.apology_at_parts')),
+    ('apology_due_at', 'timestamp', vn_datetime_from_parts('keyed.apology_due_at_parts')),
+    ('updated_at', 'timestamp', vn_datetime_from_parts('keyed.updated_at_parts')),
+] -%}
+
 with
 
 source as (
@@ -16,70 +78,38 @@ source as (
 cleaned as (
 
     select
-        file_id::bigint as file_id,
-        batch_id::bigint as batch_id,
-        file_name,
-        row_number::bigint as row_number,
-        loaded_at,
-        {{ clean_text('row_error') }} as row_error,
-        raw_record,
-        {{ clean_text('dossier_code') }} as dossier_code,
-        {{ clean_text('unit_code') }} as unit_code_text,
-        {{ clean_text('unit_name') }} as unit_name,
-        {{ clean_text('procedure_code') }} as procedure_code,
-        {{ clean_text('procedure_name') }} as procedure_name,
-        {{ clean_text('sector') }} as sector,
-        {{ clean_text('channel') }} as channel_text,
-        {{ clean_text('reception_place') }} as reception_place_text,
-        {{ clean_text('status') }} as status_text,
-        {{ clean_text('received_at') }} as received_at_text,
-        {{ clean_text('due_at') }} as due_at_text,
-        {{ clean_text('result_at') }} as result_at_text,
-        {{ clean_text('returned_at') }} as returned_at_text,
-        {{ clean_text('apology_at') }} as apology_at_text,
-        {{ clean_text('apology_due_at') }} as apology_due_at_text,
-        {{ clean_text('updated_at') }} as updated_at_text,
-        {{ clean_text('applicant_name') }} as applicant_name,
-        {{ clean_text('address') }} as address,
-        {{ clean_text('phone') }} as phone,
-        {{ clean_text('email') }} as email
-
+        source.file_id::bigint as file_id,
+        source.batch_id::bigint as batch_id,
+        source.file_name,
+        source.row_number::bigint as row_number,
+        source.loaded_at,
+        source.raw_record,
+        texts.*  -- noqa: RF01
     from source
+    -- ROWS FROM, which sqlfluff cannot parse: see macro computed_once
+    cross join lateral {{ computed_once('texts', texts) }}  -- noqa: PRS
 
 ),
 
 keyed as (
 
     select
-        *,
-        {{ text_key('channel_text') }} as channel_key,
-        {{ text_key('status_text') }} as status_key,
-        {{ text_key('reception_place_text') }} as reception_place_key,
-        {{ vn_datetime_parts('received_at_text') }} as received_at_parts,
-        {{ vn_datetime_parts('due_at_text') }} as due_at_parts,
-        {{ vn_datetime_parts('result_at_text') }} as result_at_parts,
-        {{ vn_datetime_parts('returned_at_text') }} as returned_at_parts,
-        {{ vn_datetime_parts('apology_at_text') }} as apology_at_parts,
-        {{ vn_datetime_parts('apology_due_at_text') }} as apology_due_at_parts,
-        {{ vn_datetime_parts('updated_at_text') }} as updated_at_parts
-
+        cleaned.*,
+        keys.*  -- noqa: RF01
     from cleaned
+    -- ROWS FROM, which sqlfluff cannot parse: see macro computed_once
+    cross join lateral {{ computed_once('keys', keys) }}  -- noqa: PRS
 
 ),
 
 parsed as (
 
     select
-        *,
-        {{ vn_datetime_from_parts('received_at_parts') }} as received_at,
-        {{ vn_datetime_from_parts('due_at_parts') }} as due_at,
-        {{ vn_datetime_from_parts('result_at_parts') }} as result_at,
-        {{ vn_datetime_from_parts('returned_at_parts') }} as returned_at,
-        {{ vn_datetime_from_parts('apology_at_parts') }} as apology_at,
-        {{ vn_datetime_from_parts('apology_due_at_parts') }} as apology_due_at,
-        {{ vn_datetime_from_parts('updated_at_parts') }} as updated_at
-
+        keyed.*,
+        dates.*  -- noqa: RF01
     from keyed
+    -- ROWS FROM, which sqlfluff cannot parse: see macro computed_once
+    cross join lateral {{ computed_once('dates', dates) }}  -- noqa: PRS
 
 ),
 
@@ -99,27 +129,10 @@ final as (
         procedure_code,
         procedure_name,
         sector,
-        case
-            when channel_key in ('1', 'truc tiep') then 'Trực tiếp'
-            when channel_key in ('2', 'truc tuyen') then 'Trực tuyến'
-            when channel_key in ('3', 'buu chinh cong ich') then 'Bưu chính công ích'
-        end as channel,
+        channel,
         channel_text,
-        case reception_place_key
-            when 'bo phan mot cua' then 'Bộ phận một cửa'
-            when 'cong chuc chuyen mon' then 'Công chức chuyên môn'
-            else reception_place_text
-        end as reception_place,
-        case status_key
-            when 'da tiep nhan' then 'Đã tiếp nhận'
-            when 'dang xu ly' then 'Đang xử lý'
-            when 'cho bo sung' then 'Chờ bổ sung'
-            when 'da co ket qua' then 'Đã có kết quả'
-            when 'da tra ket qua' then 'Đã trả kết quả'
-            when 'da rut' then 'Đã rút'
-            when 'tu choi tiep nhan' then 'Từ chối tiếp nhận'
-            when 'dung xu ly' then 'Dừng xử lý'
-        end as status,
+        reception_place,
+        status,
         status_text,
         received_at,
         due_at,

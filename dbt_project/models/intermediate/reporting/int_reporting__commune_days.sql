@@ -1,0 +1,175 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['commune_key', 'event_date'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['commune_key', 'event_date'], 'unique': true},
+        ],
+    )
+}}
+
+{#-
+    The ledger behind the period marts: per commune (unit version) and day,
+    how many dossiers, in their current state, were received, resolved
+    (early / on time / late), passed their due date, ... that day (macro
+    dossier_events). Every figure of a period is a sum of these counts: over
+    the days of the period (received, resolved) or over all days up to a
+    cut-off (in progress, overdue), see int_reporting__commune_periods. It
+    does not depend on run_date.
+
+    Incremental: only the dossiers with a valid row arrived since the last
+    run (counted_through) change it. Their state as this ledger counted it
+    (the state their rows arrived by then give, same ordering as
+    int_onestop__dossiers_current) is counted negatively and their current
+    state positively, and the sums are added to the days they touch. The
+    cost follows the night's delta, not the history. A run after a failed
+    night picks up where the last good one stopped.
+-#}
+-- depends_on: {{ ref('int_onestop__rows_checked') }}
+-- depends_on: {{ ref('int_units__commune_lookup') }}
+
+with
+
+{% if is_incremental() %}
+
+    marks as (
+
+        select
+            coalesce(
+                (select max(this_run.counted_through) from {{ this }} as this_run),
+                '-infinity'::timestamptz
+            ) as counted_through,
+            (
+                select max(dossiers.last_arrival_at)
+                from {{ ref('int_onestop__dossiers_current') }} as dossiers
+            ) as checked_through
+
+    ),
+
+    changed as (
+
+        -- dossiers with a valid row arrived since the last run
+        select distinct rows_checked.dossier_code
+        from {{ ref('int_onestop__rows_checked') }} as rows_checked
+        where
+            rows_checked.is_valid
+            and rows_checked.arrival_at > (select marks.counted_through from marks)
+            and rows_checked.arrival_at <= (select marks.checked_through from marks)
+
+    ),
+
+    counted_rows as (
+
+        -- their valid rows that the ledger has counted
+        select rows_checked.*
+        from {{ ref('int_onestop__rows_checked') }} as rows_checked
+        where
+            rows_checked.dossier_code = any(array(select changed.dossier_code from changed))
+            and rows_checked.is_valid
+            and rows_checked.arrival_at <= (select marks.counted_through from marks)
+
+    ),
+
+    counted_states as (
+
+        select distinct on (counted_rows.dossier_code) counted_rows.*
+        from counted_rows
+        order by counted_rows.dossier_code asc, {{ dossier_version_order('counted_rows') }}
+
+    ),
+
+    counted_facts as (
+
+        select
+            counted_states.dossier_code,
+            commune_lookup.commune_key,
+            counted_states.channel,
+            {{ dossier_rule_columns('counted_states') }},
+            counted_states.address_present,
+            counted_states.phone_valid,
+            counted_states.email_valid
+        from counted_states
+        left join {{ ref('int_units__commune_lookup') }} as commune_lookup
+            on
+                counted_states.unit_code = commune_lookup.commune_code
+                and counted_states.received_at::date between commune_lookup.lookup_from
+                and commune_lookup.lookup_to
+
+    ),
+
+    current_facts as (
+
+        select facts.*
+        from {{ ref('int_onestop__dossier_facts') }} as facts
+        where facts.dossier_code = any(array(select changed.dossier_code from changed))
+
+    ),
+
+    events as (
+
+        {{ dossier_events('current_facts', '1') }}
+        union all
+        {{ dossier_events('counted_facts', '-1') }}
+
+    ),
+
+    changes as (
+
+        {{ commune_day_counts('events') }}
+
+    ),
+
+    final as (
+
+        select
+            changes.commune_key,
+            changes.event_date,
+            {%- for column in commune_day_measures() %}
+            coalesce(this_run.{{ column }}, 0) + changes.{{ column }} as {{ column }},
+            {%- endfor %}
+            (select marks.checked_through from marks) as counted_through
+        from changes
+        left join {{ this }} as this_run
+            on
+                changes.commune_key = this_run.commune_key
+                and changes.event_date = this_run.event_date
+
+    )
+
+{% else %}
+
+    facts as (
+
+        select * from {{ ref('int_onestop__dossier_facts') }}
+
+    ),
+
+    events as (
+
+        {{ dossier_events('facts') }}
+
+    ),
+
+    counts as (
+
+        {{ commune_day_counts('events') }}
+
+    ),
+
+    final as (
+
+        select
+            counts.*,
+            (
+                select max(dossiers.last_arrival_at)
+                from {{ ref('int_onestop__dossiers_current') }} as dossiers
+            ) as counted_through
+        from counts
+
+    )
+
+{% endif %}
+
+select * from final

@@ -1,0 +1,111 @@
+"""Nightly deltas built incrementally give the marts a full refresh gives.
+
+Generated data (the build benchmark's generator, small): a base export built
+in full, then two nights, each a delta of new states of existing dossiers
+(results, returns, corrected result dates, contact fixes, old and recent)
+and new dossiers, built incrementally with the next run_date (the second
+night crosses into a new year: new periods, moved cut-offs). A second
+database gets the same files and `dbt build --full-refresh` each night; after
+each night every table of schema marts must be equal, row for row, in both.
+Left out: the columns that record when a row was computed or its file
+loaded (motcua.bench.RUN_BOUND_COLUMNS).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from motcua.bench import marts_columns
+from motcua.generator.bench import write_bench, write_delta
+from motcua.ingest import loader
+from tests.conftest import create_database, drop_database
+from tests.dbt_project.conftest import Warehouse, assert_built
+
+pytestmark = pytest.mark.slow
+
+NIGHTS = [
+    # (run_date, delta day, seed); the first build's run_date is the base's horizon
+    (date(2017, 12, 30), date(2017, 12, 30), 11),
+    (date(2018, 1, 2), date(2018, 1, 2), 12),
+]
+BASE_RUN_DATE = date(2017, 12, 29)
+
+
+def load(url: str, run_date: date, path: Path) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        batch = loader.start_batch(conn, run_date, path.parent)
+        outcome = loader.load_file(conn, batch, "onestop", path)
+        loader.finish_batch(conn, batch)
+    assert outcome.status == "loaded", outcome
+
+
+def marts(url: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every marts table as its sorted rows (without the run-bound columns)."""
+    out = {}
+    with psycopg.connect(url) as conn:
+        for table, columns in marts_columns(conn):
+            select = ", ".join(f'"{c}"' for c in columns)
+            rows = conn.execute(f'select {select} from marts."{table}"').fetchall()
+            out[table] = sorted(rows, key=repr)
+    return out
+
+
+def assert_same(incremental: dict, refreshed: dict) -> None:
+    assert sorted(incremental) == sorted(refreshed)
+    for table, rows in refreshed.items():
+        assert len(incremental[table]) == len(rows), table
+        extra = set(incremental[table]) - set(rows)
+        missing = set(rows) - set(incremental[table])
+        assert not extra and not missing, (table, sorted(extra)[:3], sorted(missing)[:3])
+
+
+@dataclass
+class Nights:
+    incremental: Warehouse  # built once in full, then incrementally each night
+    refreshed: Warehouse  # the same raw data, built with --full-refresh each night
+    base: Path
+
+
+@pytest.fixture(scope="module")
+def nights(
+    admin_url: str, empty_warehouse: Warehouse, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Nights]:
+    work = tmp_path_factory.mktemp("nights")
+    url = create_database(admin_url, prefix="motcua_dbt_t")
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            loader.ensure_raw_schema(conn)
+        refreshed = Warehouse(url, work / "refreshed")
+        base = work / "hoso_base.csv"
+        write_bench(base, 10_000, seed=7, vary=True)
+        for warehouse in (empty_warehouse, refreshed):
+            load(warehouse.url, BASE_RUN_DATE, base)
+        assert_built(empty_warehouse.dbt("build", run_date=BASE_RUN_DATE.isoformat()))
+        yield Nights(empty_warehouse, refreshed, base)
+    finally:
+        drop_database(admin_url, url)
+
+
+@pytest.mark.parametrize("night", range(len(NIGHTS)))
+def test_incremental_night_equals_a_full_refresh(
+    nights: Nights, tmp_path: Path, night: int
+) -> None:
+    run_date, day, seed = NIGHTS[night]
+    delta = tmp_path / f"hoso_delta_{day:%Y%m%d}.csv"
+    report = write_delta(nights.base, delta, 0.05, seed=seed, day=day)
+    assert report["changed_dossiers"] > 300 and report["new_dossiers"] > 50
+    for warehouse in (nights.incremental, nights.refreshed):
+        load(warehouse.url, run_date, delta)
+
+    assert_built(nights.incremental.dbt("build", run_date=run_date.isoformat()))
+    assert_built(nights.refreshed.dbt("build", "--full-refresh", run_date=run_date.isoformat()))
+    incremental, refreshed = marts(nights.incremental.url), marts(nights.refreshed.url)
+    assert incremental["fct_dossier"] and incremental["commune_lateness"]
+    assert_same(incremental, refreshed)
