@@ -9,6 +9,7 @@
             {'columns': ['received_date']},
             {'columns': ['is_settled', 'done_date']},
             {'columns': ['last_arrival_at']},
+            {'columns': ['as_of_date']},
         ],
         post_hook="{{ analyze_if_new() }}",
     )

@@ -70,7 +70,8 @@ facts as (
         dated.source_file_name,
         dated.source_row_number,
         dated.last_batch_id,
-        dated.last_arrival_at
+        dated.last_arrival_at,
+        dated.computed_for_run_date
     from dated
     left join calendar as due_day
         on dated.due_date = due_day.calendar_date
@@ -112,7 +113,8 @@ final as (
         source_file_name,
         source_row_number,
         last_batch_id,
-        last_arrival_at
+        last_arrival_at,
+        computed_for_run_date
     from facts
 
 )

@@ -7,6 +7,7 @@
         indexes=[
             {'columns': ['dossier_code'], 'unique': true},
             {'columns': ['last_arrival_at']},
+            {'columns': ['computed_for_run_date']},
         ],
         pre_hook="set local work_mem = '256MB'",
         post_hook="{{ analyze_if_new() }}",
@@ -115,7 +116,9 @@ final as (
         current_rows.row_number as source_row_number,
         current_rows.valid_rows_seen,
         current_rows.last_batch_id,
-        current_rows.last_arrival_at
+        current_rows.last_arrival_at,
+        -- the dossiers this run (re)computed (its data tests look at these only)
+        '{{ var("run_date") }}'::date as computed_for_run_date
     from current_rows
     left join commune_lookup
         on

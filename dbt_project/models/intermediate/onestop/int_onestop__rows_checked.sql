@@ -9,6 +9,7 @@
             {'columns': ['arrival_at']},
             {'columns': ['dossier_code']},
             {'columns': ['is_valid']},
+            {'columns': ['checked_for_run_date']},
         ],
         post_hook="{{ analyze_if_new() }}",
     )
@@ -33,23 +34,35 @@
 
 with
 
+{% if is_incremental() %}
+
+    new_files as (
+
+        -- loaded files with no row checked yet
+        select files.file_id
+        from {{ ref('stg_loader__load_files') }} as files
+        where
+            files.source = 'onestop'
+            and files.status = 'loaded'
+            and not exists (
+                select from {{ this }} as this_run
+                where this_run.file_id = files.file_id
+            )
+
+    ),
+
+{% endif %}
+
 staged_rows as (
 
     select staged.* from {{ ref('stg_onestop__dossier_rows') }} as staged
+    -- incremental: filters on the raw scan itself (an array, not a join), so
+    -- the staging expressions only run for the new rows; the range lets the
+    -- BRIN index on raw file_id skip the blocks of the files checked before
     {% if is_incremental() %}
-        -- a filter on the raw scan itself (an array, not a join), so the
-        -- staging expressions only run for the new rows
-        where staged.file_id = any(array(
-            select files.file_id
-            from {{ ref('stg_loader__load_files') }} as files
-            where
-                files.source = 'onestop'
-                and files.status = 'loaded'
-                and not exists (
-                    select from {{ this }} as this_run
-                    where this_run.file_id = files.file_id
-                )
-        ))
+        where
+            staged.file_id = any(array(select new_files.file_id from new_files))
+            and staged.file_id >= (select min(new_files.file_id) from new_files)
     {% endif %}
 
 ),
@@ -169,7 +182,9 @@ final as (
             )
         {%- else -%}
             loaded_at
-        {%- endif %} as arrival_at
+        {%- endif %} as arrival_at,
+        -- the rows this run checked (its data tests look at these only)
+        '{{ var("run_date") }}'::date as checked_for_run_date
     from checked
 
 )
