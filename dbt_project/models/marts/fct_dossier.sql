@@ -5,6 +5,7 @@
         incremental_strategy='delete+insert',
         on_schema_change='fail',
         indexes=[
+            {'columns': ['dossier_code'], 'unique': true},
             {'columns': ['commune_key']},
             {'columns': ['received_date']},
             {'columns': ['is_settled', 'done_date']},
