@@ -146,3 +146,22 @@ def test_night_tests_check_the_rows_of_their_run(nights: Nights) -> None:
     finally:
         with psycopg.connect(warehouse.url, autocommit=True) as conn:
             conn.execute("delete from intermediate.int_onestop__rows_checked where row_number = -1")
+
+
+def test_key_without_its_unique_index_fails(nights: Nights) -> None:
+    """unique_by_index passes on the built tables and fails once the index is gone."""
+    warehouse, run_date = nights.incremental, str(NIGHTS[-1][0])
+    select = "unique_by_index_int_onestop__dossiers_current*"
+    passed = warehouse.dbt("test", "--select", select, run_date=run_date)
+    assert passed.returncode == 0 and "PASS=1" in passed.stdout, passed.stdout[-3000:]
+    (index,) = warehouse.rows(
+        """select indexrelid::regclass::text as name from pg_index
+           where indrelid = 'intermediate.int_onestop__dossiers_current'::regclass
+             and indisunique"""
+    )
+    with psycopg.connect(warehouse.url, autocommit=True) as conn:
+        conn.execute(f"drop index {index['name']}")
+    failed = warehouse.dbt("test", "--select", select, run_date=run_date)
+    assert failed.returncode == 1 and "FAIL 1 unique_by_index" in failed.stdout, failed.stdout[
+        -3000:
+    ]
