@@ -353,7 +353,8 @@ def build_size(admin: str, rows: int, fraction: float, data_dir: Path, verify: b
     full = dbt.build(BUILD_RUN_DATE)
     print(
         f"  full build  models {full['models']:7.1f} s + tests {full['tests']:6.1f} s"
-        f" = {full['models'] + full['tests']:7.1f} s   (run_date {BUILD_RUN_DATE})",
+        f" = {full['models'] + full['tests']:7.1f} s   (run_date {BUILD_RUN_DATE};"
+        " goal for 10M: <= 300 s)",
         flush=True,
     )
     print(f"      slowest models: {_slowest(full)}", flush=True)
@@ -370,7 +371,8 @@ def build_size(admin: str, rows: int, fraction: float, data_dir: Path, verify: b
     ratio_build = (incr["models"] + incr["tests"]) / (full["models"] + full["tests"])
     print(
         f"  ratio incremental / full: models {100 * ratio_models:.1f} %,"
-        f" with tests {100 * ratio_build:.1f} %   (goal <= 5 %)",
+        f" with tests {100 * ratio_build:.1f} %   (goal for 10M: <= 5 %; dbt's fixed"
+        " start-up and per-node cost dominate small builds)",
         flush=True,
     )
     result = {"rows": rows, "full": full, "incremental": incr, "ratio_models": ratio_models}

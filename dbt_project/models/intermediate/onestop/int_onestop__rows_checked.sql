@@ -128,43 +128,27 @@ checked as (
 
 ),
 
-judged as (
-
-    select
-        *,
-        cardinality(quarantine_reasons) = 0 as is_valid,
-        -- the contact checks, once per row: only these flags go downstream
-        {{ is_contact_present('address') }} as address_present,
-        {{ is_phone_valid('phone') }} as phone_valid,
-        {{ is_email_valid('email') }} as email_valid
-    from checked
-
-),
-
 final as (
 
-    -- the values as delivered and the personal data are kept for the
-    -- quarantined rows only (their report shows them): the valid rows go on
-    -- as typed values and flags, and the table stays half as wide
     select
         file_id,
         batch_id,
         file_name,
         row_number,
         loaded_at,
-        case when not is_valid then row_error end as row_error,
-        case when not is_valid then raw_record end as raw_record,
+        row_error,
+        raw_record,
         dossier_code,
         unit_code,
-        case when not is_valid then unit_name end as unit_name,
+        unit_name,
         procedure_code,
         procedure_name,
         sector,
         channel,
-        case when not is_valid then channel_text end as channel_text,
+        channel_text,
         reception_place,
         status,
-        case when not is_valid then status_text end as status_text,
+        status_text,
         received_at,
         due_at,
         result_at,
@@ -172,23 +156,24 @@ final as (
         apology_at,
         apology_due_at,
         updated_at,
-        case when not is_valid then received_at_text end as received_at_text,
-        case when not is_valid then due_at_text end as due_at_text,
-        case when not is_valid then result_at_text end as result_at_text,
-        case when not is_valid then returned_at_text end as returned_at_text,
-        case when not is_valid then apology_at_text end as apology_at_text,
-        case when not is_valid then apology_due_at_text end as apology_due_at_text,
-        case when not is_valid then updated_at_text end as updated_at_text,
-        case when not is_valid then unparseable_dates end as unparseable_dates,
-        case when not is_valid then applicant_name end as applicant_name,
-        case when not is_valid then address end as address,
-        case when not is_valid then phone end as phone,
-        case when not is_valid then email end as email,
+        received_at_text,
+        due_at_text,
+        result_at_text,
+        returned_at_text,
+        apology_at_text,
+        apology_due_at_text,
+        updated_at_text,
+        unparseable_dates,
+        applicant_name,
+        address,
+        phone,
+        email,
         quarantine_reasons,
-        is_valid,
-        address_present,
-        phone_valid,
-        email_valid,
+        cardinality(quarantine_reasons) = 0 as is_valid,
+        -- the contact checks, once per row: only these flags go downstream
+        {{ is_contact_present('address') }} as address_present,
+        {{ is_phone_valid('phone') }} as phone_valid,
+        {{ is_email_valid('email') }} as email_valid,
         {% if is_incremental() -%}
             greatest(
                 loaded_at,
@@ -200,7 +185,7 @@ final as (
         {%- endif %} as arrival_at,
         -- the rows this run checked (its data tests look at these only)
         '{{ var("run_date") }}'::date as checked_for_run_date
-    from judged
+    from checked
 
 )
 
