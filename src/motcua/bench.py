@@ -281,17 +281,20 @@ class _Dbt:
         return seconds, json.loads(run_results.read_text())["results"]
 
     def build(self, run_date: date, *extra: str) -> dict:
-        """Seeds and models (as `dbt build` orders them), then every test: timed apart."""
-        models_s, results = self("build", run_date, "--exclude-resource-type", "test",
-                                 "unit_test", *extra)  # fmt: skip
-        tests_s, tests = self("test", run_date)
-        slowest = sorted(
-            (r for r in results if r["unique_id"].startswith("model.")),
-            key=lambda r: -r["execution_time"],
-        )
+        """One `dbt build` as the nightly runs it: seeds, models and data tests.
+
+        Unit tests are left out (they check the rules on fixtures in CI, not the
+        night's data). Timed as a whole; run_results gives the models' and
+        the tests' own execution times (they overlap on dbt's two threads).
+        """
+        seconds, results = self("build", run_date, "--exclude-resource-type", "unit_test", *extra)
+        models = [r for r in results if r["unique_id"].startswith("model.")]
+        tests = [r for r in results if r["unique_id"].startswith("test.")]
+        slowest = sorted(models, key=lambda r: -r["execution_time"])
         return {
-            "models": models_s,
-            "tests": tests_s,
+            "seconds": seconds,
+            "models": sum(r["execution_time"] for r in models),
+            "tests": sum(r["execution_time"] for r in tests),
             "tests_run": len(tests),
             "slowest": [(r["unique_id"].split(".")[-1], r["execution_time"]) for r in slowest[:6]],
         }
@@ -352,8 +355,8 @@ def build_size(admin: str, rows: int, fraction: float, data_dir: Path, verify: b
     print(f"  load        {loaded:>11,} rows  {load_s:7.1f} s", flush=True)
     full = dbt.build(BUILD_RUN_DATE)
     print(
-        f"  full build  models {full['models']:7.1f} s + tests {full['tests']:6.1f} s"
-        f" = {full['models'] + full['tests']:7.1f} s   (run_date {BUILD_RUN_DATE};"
+        f"  full build   {full['seconds']:7.1f} s   (models {full['models']:.1f} s,"
+        f" {full['tests_run']} data tests {full['tests']:.1f} s; run_date {BUILD_RUN_DATE};"
         " goal for 10M: <= 300 s)",
         flush=True,
     )
@@ -362,20 +365,18 @@ def build_size(admin: str, rows: int, fraction: float, data_dir: Path, verify: b
     print(f"  load delta  {delta_rows:>11,} rows  {delta_s:7.1f} s", flush=True)
     incr = dbt.build(NIGHT_RUN_DATE)
     print(
-        f"  incremental models {incr['models']:7.1f} s + tests {incr['tests']:6.1f} s"
-        f" = {incr['models'] + incr['tests']:7.1f} s   (run_date {NIGHT_RUN_DATE})",
+        f"  incremental  {incr['seconds']:7.1f} s   (models {incr['models']:.1f} s,"
+        f" {incr['tests_run']} data tests {incr['tests']:.1f} s; run_date {NIGHT_RUN_DATE})",
         flush=True,
     )
     print(f"      slowest models: {_slowest(incr)}", flush=True)
-    ratio_models = incr["models"] / full["models"]
-    ratio_build = (incr["models"] + incr["tests"]) / (full["models"] + full["tests"])
+    ratio = incr["seconds"] / full["seconds"]
     print(
-        f"  ratio incremental / full: models {100 * ratio_models:.1f} %,"
-        f" with tests {100 * ratio_build:.1f} %   (goal for 10M: <= 5 %; dbt's fixed"
-        " start-up and per-node cost dominate small builds)",
+        f"  ratio incremental / full build: {100 * ratio:.1f} %   (goal for 10M: <= 5 %;"
+        " dbt's fixed start-up and per-node cost dominate small builds)",
         flush=True,
     )
-    result = {"rows": rows, "full": full, "incremental": incr, "ratio_models": ratio_models}
+    result = {"rows": rows, "full": full, "incremental": incr, "ratio": ratio}
     if verify:
         after_incremental = marts_digest(url)
         refresh_s, _ = dbt("build", NIGHT_RUN_DATE, "--full-refresh", "--exclude-resource-type",

@@ -38,12 +38,14 @@ with
 
     new_files as (
 
-        -- loaded files with no row checked yet
+        -- loaded files with rows and no row checked yet (an empty file would
+        -- stay "new" and hold the range below open for good)
         select files.file_id
         from {{ ref('stg_loader__load_files') }} as files
         where
             files.source = 'onestop'
             and files.status = 'loaded'
+            and files.rows_read > 0
             and not exists (
                 select from {{ this }} as this_run
                 where this_run.file_id = files.file_id
