@@ -29,8 +29,10 @@
 
 {#-
     In progress at a cut-off: received on or before it and not done by it.
-    Overdue when, in addition, due < cut-off. Used for the end of each
-    reporting period and for the run date (fct_dossier).
+    Overdue when, in addition, due < cut-off. Used per dossier at the run
+    date (fct_dossier); the period marts count the same rule as dated events
+    (macro dossier_events), and tests/assert_open_dossiers_match_the_ledger.sql
+    checks that both agree for the current period.
 -#}
 {% macro is_in_progress_at(received_date, done_date, cut_off) -%}
     (

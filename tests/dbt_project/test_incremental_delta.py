@@ -165,3 +165,19 @@ def test_key_without_its_unique_index_fails(nights: Nights) -> None:
     assert failed.returncode == 1 and "FAIL 1 unique_by_index" in failed.stdout, failed.stdout[
         -3000:
     ]
+
+
+def test_open_dossiers_and_ledger_must_agree(nights: Nights) -> None:
+    """The per-dossier and the ledger count of open dossiers are checked against each other."""
+    warehouse, run_date = nights.incremental, str(NIGHTS[-1][0])
+    select = "assert_open_dossiers_match_the_ledger"
+    passed = warehouse.dbt("test", "--select", select, run_date=run_date)
+    assert passed.returncode == 0 and "PASS=1" in passed.stdout, passed.stdout[-3000:]
+    with psycopg.connect(warehouse.url, autocommit=True) as conn:
+        conn.execute(
+            """update marts.fct_dossier set is_open_at_run_date = false
+               where dossier_code = (select min(dossier_code) from marts.fct_dossier
+                                     where is_open_at_run_date)"""
+        )
+    failed = warehouse.dbt("test", "--select", select, run_date=run_date)
+    assert failed.returncode == 1 and f"FAIL 1 {select}" in failed.stdout, failed.stdout[-3000:]
