@@ -16,20 +16,42 @@
     expression without capture groups and the parts are cut with
     split_part(): regexp_match() with capture groups runs PostgreSQL's slow
     backtracking matcher (~100 µs a value; with the parts pasted into every
-    use, the staging of 1M rows took a quarter of an hour).
+    use, the staging of 1M rows took a quarter of an hour). The shapes the
+    exports use (`dd/mm/yyyy HH:MM[:SS]`, `dd/mm/yyyy`, two-digit parts) are
+    recognised first by their digit pattern and cut at fixed positions: the
+    same parts at half the cost, the date fields being about half of the
+    staging work. Every other value takes the general path.
 -#}
 {% macro vn_datetime_parts(expr) -%}
     {%- set time_part = "ltrim(substr(split_part(" ~ expr ~ ", '/', 3), 5), ' T')" -%}
-    case
-        when {{ expr }} ~ '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}(?:[ T]+[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?)?$'
+    {%- set day_month_year -%}
+        substr({{ expr }}, 1, 2)::int, substr({{ expr }}, 4, 2)::int, substr({{ expr }}, 7, 4)::int
+    {%- endset -%}
+    case translate({{ expr }}, '0123456789', '0000000000')
+        when '00/00/0000 00:00'
             then array[
-                split_part({{ expr }}, '/', 1)::int,
-                split_part({{ expr }}, '/', 2)::int,
-                left(split_part({{ expr }}, '/', 3), 4)::int,
-                nullif(split_part({{ time_part }}, ':', 1), '')::int,
-                nullif(split_part({{ time_part }}, ':', 2), '')::int,
-                nullif(split_part({{ time_part }}, ':', 3), '')::int
+                {{ day_month_year }},
+                substr({{ expr }}, 12, 2)::int, substr({{ expr }}, 15, 2)::int, null
             ]
+        when '00/00/0000 00:00:00'
+            then array[
+                {{ day_month_year }},
+                substr({{ expr }}, 12, 2)::int, substr({{ expr }}, 15, 2)::int,
+                substr({{ expr }}, 18, 2)::int
+            ]
+        when '00/00/0000' then array[{{ day_month_year }}, null, null, null]
+        else
+            case
+                when {{ expr }} ~ '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}(?:[ T]+[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?)?$'
+                    then array[
+                        split_part({{ expr }}, '/', 1)::int,
+                        split_part({{ expr }}, '/', 2)::int,
+                        left(split_part({{ expr }}, '/', 3), 4)::int,
+                        nullif(split_part({{ time_part }}, ':', 1), '')::int,
+                        nullif(split_part({{ time_part }}, ':', 2), '')::int,
+                        nullif(split_part({{ time_part }}, ':', 3), '')::int
+                    ]
+            end
     end
 {%- endmacro %}
 

@@ -12,15 +12,26 @@
     in raw, rows loaded (valid) and rows quarantined. For a loaded file,
     rows_read = rows_loaded + rows_quarantined (tested): no row is lost.
     Incremental: a file's rows never change once loaded, so only the files
-    not here yet are counted (their rows found through the file_id index).
+    not here yet are counted, their rows found through the file_id index.
+    Their ids are looked up first and written into the query as constants:
+    as a subquery, the planner could not tell how many rows they have and
+    scanned the whole table instead.
 -#}
+{%- set new_file_ids = [] -%}
+{%- if is_incremental() and execute -%}
+    {%- set new_file_ids = run_query(
+        'select file_id from ' ~ ref('stg_loader__load_files')
+        ~ ' where file_id not in (select file_id from ' ~ this ~ ') order by file_id'
+    ).columns[0].values() | list -%}
+{%- endif %}
+{%- set new_files = "array[" ~ (new_file_ids | join(', ')) ~ "]::bigint[]" %}
 with
 
 files as (
 
     select * from {{ ref('stg_loader__load_files') }}
     {% if is_incremental() %}
-        where file_id not in (select this_run.file_id from {{ this }} as this_run)
+        where file_id = any({{ new_files }})
     {% endif %}
 
 ),
@@ -29,7 +40,7 @@ onestop_rows as (
 
     select * from {{ ref('int_onestop__rows_checked') }}
     {% if is_incremental() %}
-        where file_id = any(array(select files.file_id from files))
+        where file_id = any({{ new_files }})
     {% endif %}
 
 ),
@@ -38,7 +49,7 @@ survey_rows as (
 
     select * from {{ ref('int_survey__rows_checked') }}
     {% if is_incremental() %}
-        where file_id = any(array(select files.file_id from files))
+        where file_id = any({{ new_files }})
     {% endif %}
 
 ),

@@ -9,7 +9,7 @@
             {'columns': ['arrival_at']},
             {'columns': ['dossier_code']},
             {'columns': ['is_valid']},
-            {'columns': ['checked_for_run_date'], 'type': 'brin'},
+            {'columns': ['checked_for_run_date']},
         ],
         post_hook="{{ analyze_if_new() }}",
     )
@@ -39,17 +39,23 @@ with
     new_files as (
 
         -- loaded files with rows and no row checked yet (an empty file would
-        -- stay "new" and hold the range below open for good)
+        -- stay "new" and hold the range below open for good). One probe of
+        -- the key index per file, which this form (ordered by the index, limit
+        -- 1) guarantees: a NOT EXISTS became an anti-join walking the whole
+        -- index, and a plain limit a sequential scan, once statistics said
+        -- most rows were of one file
         select files.file_id
         from {{ ref('stg_loader__load_files') }} as files
         where
             files.source = 'onestop'
             and files.status = 'loaded'
             and files.rows_read > 0
-            and not exists (
-                select from {{ this }} as this_run
+            and (
+                select this_run.file_id from {{ this }} as this_run
                 where this_run.file_id = files.file_id
-            )
+                order by this_run.file_id, this_run.row_number
+                limit 1
+            ) is null
 
     ),
 
@@ -185,7 +191,9 @@ final as (
         {%- else -%}
             loaded_at
         {%- endif %} as arrival_at,
-        -- the rows this run checked (its data tests look at these only)
+        -- the rows this run checked (its data tests look at these only,
+        -- through a b-tree: the night's rows also fill free space all over
+        -- the table, so a BRIN index matched most of it)
         '{{ var("run_date") }}'::date as checked_for_run_date
     from checked
 
