@@ -57,6 +57,15 @@ def marts(url: str) -> dict[str, list[tuple[Any, ...]]]:
     return out
 
 
+def reconciliation(url: str) -> list[tuple[Any, ...]]:
+    """ops.file_reconciliation in load order, without the load timestamps."""
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            "select file_name, status, rows_read, rows_in_raw, rows_loaded, rows_quarantined"
+            " from ops.file_reconciliation order by file_id"
+        ).fetchall()
+
+
 def assert_same(incremental: dict, refreshed: dict) -> None:
     assert sorted(incremental) == sorted(refreshed)
     for table, rows in refreshed.items():
@@ -109,6 +118,12 @@ def test_incremental_night_equals_a_full_refresh(
     incremental, refreshed = marts(nights.incremental.url), marts(nights.refreshed.url)
     assert incremental["fct_dossier"] and incremental["commune_lateness"]
     assert_same(incremental, refreshed)
+    # the incremental reconciliation counts each night's new file once, as a rebuild does
+    reconciled = reconciliation(nights.incremental.url)
+    assert [name for name, *_ in reconciled] == ["hoso_base.csv"] + [
+        f"hoso_delta_{d:%Y%m%d}.csv" for _, d, _ in NIGHTS[: night + 1]
+    ]
+    assert reconciled == reconciliation(nights.refreshed.url)
 
 
 def test_night_tests_check_the_rows_of_their_run(nights: Nights) -> None:
