@@ -1,7 +1,7 @@
 {#-
     dbt's hook for the `where` config of data tests (documented way to give it
     run-time values), extended by one placeholder: __run_date__ becomes the
-    run_date var. The big incremental tables name the run that wrote each row
+    run's date (macro run_date). The big incremental tables name the run that wrote each row
     (checked_for_run_date, computed_for_run_date, fct_dossier.as_of_date);
     their tests say `where: "<that column> = __run_date__"`, so that a nightly
     run tests the rows it wrote, not the whole history, and a full build, which
@@ -10,7 +10,7 @@
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
     {%- if where -%}
-        {%- set where = where | replace('__run_date__', "'" ~ var('run_date') ~ "'::date") -%}
+        {%- set where = where | replace('__run_date__', "'" ~ run_date() ~ "'::date") -%}
         {%- set filtered -%}
             (select * from {{ relation }} where {{ where }}) as dbt_subquery
         {%- endset -%}

@@ -39,7 +39,7 @@ current_period as (
     from lateness
     where
         period_type = 'month'
-        and cut_off_date = '{{ var("run_date") }}'::date
+        and cut_off_date = '{{ run_date() }}'::date
 
 )
 

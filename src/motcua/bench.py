@@ -244,7 +244,7 @@ def _load_batch(url: str, run_date: date, path: Path) -> tuple[float, int]:
 
 
 class _Dbt:
-    """dbt as the nightly DAG runs it: the whole project, run_date as a var."""
+    """dbt as the nightly DAG runs it: the whole project, run_date in the environment."""
 
     def __init__(self, url: str, work: Path) -> None:
         self.env = config.apply_telemetry_off(dict(os.environ))
@@ -267,11 +267,10 @@ class _Dbt:
             str(self.work / "target"),
             "--log-path",
             str(self.work / "logs"),
-            "--vars",
-            f"{{run_date: '{run_date.isoformat()}'}}",
         ]
+        env = {**self.env, config.RUN_DATE_ENV: run_date.isoformat()}
         start = time.perf_counter()
-        done = subprocess.run(cmd, env=self.env, capture_output=True, text=True, check=False)
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
         seconds = time.perf_counter() - start
         if done.returncode != 0:
             raise SystemExit(f"dbt {command} failed:\n{done.stdout[-5000:]}\n{done.stderr[-2000:]}")

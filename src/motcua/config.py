@@ -97,6 +97,12 @@ def parse_pg_url(url: str) -> PgParams:
     )
 
 
+# The run's as-of date for dbt (macro run_date in dbt_project/macros): an
+# environment variable rather than --vars, so that a new date each night does
+# not make dbt re-parse the whole project.
+RUN_DATE_ENV = "MOTCUA_RUN_DATE"
+
+
 def dbt_env(url: str) -> dict[str, str]:
     """Environment the dbt profile (``dbt_project/profiles.yml``) reads."""
     params = parse_pg_url(url)

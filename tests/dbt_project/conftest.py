@@ -40,9 +40,8 @@ class Warehouse:
             str(self.work / "target"),
             "--log-path",
             str(self.work / "logs"),
-            "--vars",
-            f"{{run_date: '{run_date}'}}",
         ]
+        env[config.RUN_DATE_ENV] = run_date
         return subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
 
     def run_sql(self, path: Path) -> None:

@@ -54,7 +54,7 @@ dossiers as (
             -- nor at this run_date (when it is earlier)
             select this_run.dossier_code from {{ this }} as this_run
             where
-                this_run.done_date > '{{ var("run_date") }}'::date
+                this_run.done_date > '{{ run_date() }}'::date
                 and not this_run.is_withdrawn_or_refused
         ))
     {% endif %}
@@ -82,10 +82,10 @@ as_of as (
 
     select
         dossiers.*,
-        '{{ var("run_date") }}'::date as as_of_date,
+        '{{ run_date() }}'::date as as_of_date,
         not dossiers.is_withdrawn_or_refused
         and {{ is_in_progress_at(
-            'dossiers.received_date', 'dossiers.done_date', "'" ~ var('run_date') ~ "'::date"
+            'dossiers.received_date', 'dossiers.done_date', "'" ~ run_date() ~ "'::date"
         ) }} as is_open_at_run_date
     from dossiers
 
@@ -130,7 +130,7 @@ judged as (
     cross join (
         select max(calendar.working_day_index) as working_day_index
         from calendar
-        where calendar.calendar_date = '{{ var("run_date") }}'::date
+        where calendar.calendar_date = '{{ run_date() }}'::date
     ) as run_day
 
 ),

@@ -21,6 +21,9 @@ DBT_ENV_TEMPLATE: dict[str, str] = {
     "WH_USER": "{{ " + _CONN + ".login }}",
     "WH_PASSWORD": "{{ " + _CONN + ".password or '' }}",
     "WH_DBNAME": "{{ " + _CONN + ".schema }}",
+    # the run's as-of date (macro run_date): an environment variable, so that
+    # dbt's partial parsing survives a new date each night
+    config.RUN_DATE_ENV: "{{ ti.xcom_pull(task_ids='resolve_run_date') }}",
     **config.TELEMETRY_OFF,
 }
 
@@ -67,8 +70,5 @@ def build_group(
             exclude=exclude or [],
         ),
         execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER),
-        operator_args={
-            "vars": {"run_date": "{{ ti.xcom_pull(task_ids='resolve_run_date') }}"},
-            "append_env": True,
-        },
+        operator_args={"append_env": True},
     )

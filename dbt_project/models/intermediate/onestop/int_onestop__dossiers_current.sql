@@ -118,7 +118,7 @@ final as (
         current_rows.last_batch_id,
         current_rows.last_arrival_at,
         -- the dossiers this run (re)computed (its data tests look at these only)
-        '{{ var("run_date") }}'::date as computed_for_run_date
+        '{{ run_date() }}'::date as computed_for_run_date
     from current_rows
     left join commune_lookup
         on

@@ -194,7 +194,7 @@ final as (
         -- the rows this run checked (its data tests look at these only,
         -- through a b-tree: the night's rows also fill free space all over
         -- the table, so a BRIN index matched most of it)
-        '{{ var("run_date") }}'::date as checked_for_run_date
+        '{{ run_date() }}'::date as checked_for_run_date
     from checked
 
 )

@@ -79,7 +79,7 @@ monthly as (
         sum(due_passed_without_apology - due_passed_done_without_apology)::bigint
             as overdue_without_apology_change
     from commune_days
-    where event_date <= '{{ var("run_date") }}'::date
+    where event_date <= '{{ run_date() }}'::date
     group by commune_key, date_trunc('month', event_date)
 
 ),

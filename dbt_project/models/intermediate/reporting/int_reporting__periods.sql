@@ -28,10 +28,10 @@ period_types as (
 bounds as (
 
     select
-        '{{ var("run_date") }}'::date as run_date,
+        '{{ run_date() }}'::date as run_date,
         -- least() ignores nulls: without dossiers the first day is run_date
         least(
-            min(event_date) filter (where received_total > 0), '{{ var("run_date") }}'::date
+            min(event_date) filter (where received_total > 0), '{{ run_date() }}'::date
         ) as first_day
     from commune_days
 
