@@ -129,9 +129,9 @@ def test_incremental_night_equals_a_full_refresh(
 def test_night_tests_check_the_rows_of_their_run(nights: Nights) -> None:
     """The data tests of the big incremental tables look at the rows their run wrote.
 
-    A bad status in a row that an earlier night checked is out of tonight's
-    scope (that night's tests saw it); the same row written by tonight's run
-    fails the test. The row is removed afterwards.
+    A row without its quarantine reasons that an earlier night checked is out
+    of tonight's scope (that night's tests saw it); the same row written by
+    tonight's run fails the test. The row is removed afterwards.
     """
     last_night = NIGHTS[-1][0]
     warehouse = nights.incremental
@@ -140,13 +140,13 @@ def test_night_tests_check_the_rows_of_their_run(nights: Nights) -> None:
             "create temp table bad as select * from intermediate.int_onestop__rows_checked limit 1"
         )
         conn.execute(
-            "update bad set row_number = -1, status = 'Không rõ', checked_for_run_date = %s",
+            "update bad set row_number = -1, quarantine_reasons = null, checked_for_run_date = %s",
             (BASE_RUN_DATE,),
         )
         conn.execute("insert into intermediate.int_onestop__rows_checked select * from bad")
     try:
-        status_test = "accepted_values_int_onestop__rows_checked_status"
-        passed = warehouse.dbt("test", "--select", f"{status_test}*", run_date=str(last_night))
+        reasons_test = "not_null_int_onestop__rows_checked_quarantine_reasons"
+        passed = warehouse.dbt("test", "--select", f"{reasons_test}*", run_date=str(last_night))
         assert passed.returncode == 0 and "PASS=1" in passed.stdout, passed.stdout[-3000:]
         with psycopg.connect(warehouse.url, autocommit=True) as conn:
             conn.execute(
@@ -154,10 +154,8 @@ def test_night_tests_check_the_rows_of_their_run(nights: Nights) -> None:
                 " set checked_for_run_date = %s where row_number = -1",
                 (last_night,),
             )
-        failed = warehouse.dbt("test", "--select", f"{status_test}*", run_date=str(last_night))
-        assert failed.returncode == 1 and "FAIL 1 accepted_values" in failed.stdout, failed.stdout[
-            -3000:
-        ]
+        failed = warehouse.dbt("test", "--select", f"{reasons_test}*", run_date=str(last_night))
+        assert failed.returncode == 1 and "FAIL 1 not_null" in failed.stdout, failed.stdout[-3000:]
     finally:
         with psycopg.connect(warehouse.url, autocommit=True) as conn:
             conn.execute("delete from intermediate.int_onestop__rows_checked where row_number = -1")
