@@ -3,11 +3,16 @@
     'YYYY-MM-DD'. The pipeline sets the environment variable MOTCUA_RUN_DATE;
     a run_date var (`--vars '{run_date: YYYY-MM-DD}'`, a unit test's
     overrides) takes precedence; without either, 2017-07-14, the date of the
-    letter. An environment variable, not a var, in the nightly: dbt's partial
-    parsing re-parses only the files that read a changed environment
-    variable, while any change of --vars re-parses the whole project, which
-    every night would pay for (a new date each night).
+    letter. An environment variable read only when dbt executes (`execute`),
+    not a var: a new date each night then costs dbt no parsing at all, where
+    a changed --vars makes it re-parse the whole project (and an environment
+    variable read while parsing, the files that read it). Parsing needs no
+    date: it only collects refs and configs, and no config uses the date.
 -#}
 {% macro run_date() -%}
-    {{- return(var('run_date', env_var('MOTCUA_RUN_DATE', '2017-07-14'))) -}}
+    {%- if execute -%}
+        {{- return(var('run_date', env_var('MOTCUA_RUN_DATE', '2017-07-14'))) -}}
+    {%- else -%}
+        {{- return(var('run_date', '2017-07-14')) -}}
+    {%- endif -%}
 {%- endmacro %}
