@@ -10,9 +10,7 @@
     date: it only collects refs and configs, and no config uses the date.
 -#}
 {% macro run_date() -%}
-    {%- if execute -%}
-        {{- return(var('run_date', env_var('MOTCUA_RUN_DATE', '2017-07-14'))) -}}
-    {%- else -%}
-        {{- return(var('run_date', '2017-07-14')) -}}
-    {%- endif -%}
+    {%- set letter_date = '2017-07-14' -%}
+    {%- set from_env = env_var('MOTCUA_RUN_DATE', letter_date) if execute else letter_date -%}
+    {{- return(var('run_date', from_env)) -}}
 {%- endmacro %}

@@ -20,7 +20,7 @@
     matches any other character; text without one (nearly every Vietnamese
     text) skips `is nfc normalized`, which costs twice as much.
     tests/dbt_project/test_nfc_unsafe_character.py checks the claim against
-    Python's Unicode database.
+    Python's Unicode database and PostgreSQL's normaliser.
 -#}
 {% macro nfc_unsafe_character() -%}
     [^\u0001-\u02ff\u1e00-\u1eff]

@@ -20,8 +20,8 @@ def _compiled(warehouse: Warehouse) -> str:
     return (path / f"{PERIODS}.sql").read_text(encoding="utf-8")
 
 
-def _parse_log(warehouse: Warehouse) -> str:
-    return Path(warehouse.work / "logs" / "dbt.log").read_text(encoding="utf-8")
+def _dbt_log(warehouse: Warehouse) -> Path:
+    return warehouse.work / "logs" / "dbt.log"
 
 
 def test_the_environment_date_reaches_the_sql_and_a_var_wins(empty_warehouse: Warehouse) -> None:
@@ -38,10 +38,9 @@ def test_the_environment_date_reaches_the_sql_and_a_var_wins(empty_warehouse: Wa
 
 
 def test_a_new_date_does_not_make_dbt_parse_again(empty_warehouse: Warehouse) -> None:
-    log = empty_warehouse.work / "logs" / "dbt.log"
     assert empty_warehouse.dbt("parse", run_date="2017-12-29").returncode == 0
-    log.unlink()
+    _dbt_log(empty_warehouse).unlink()
     assert empty_warehouse.dbt("parse", run_date="2017-12-30").returncode == 0
-    second = _parse_log(empty_warehouse)
+    second = _dbt_log(empty_warehouse).read_text(encoding="utf-8")
     assert "Partial parsing enabled, no changes found, skipping parsing" in second, second[-3000:]
     assert "Partial parsing: updated file" not in second
