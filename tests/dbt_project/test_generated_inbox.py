@@ -100,3 +100,39 @@ def test_every_loaded_row_is_accounted_for(empty_warehouse: Warehouse, built: di
         built["totals"]["onestop"]["quarantine_rows"],
         built["totals"]["survey"]["quarantine_rows"],
     )
+
+
+def test_personal_data_and_texts_as_delivered_stay_with_quarantined_rows_only(
+    empty_warehouse: Warehouse, built: dict
+) -> None:
+    # a valid row goes on with its typed values and contact checks only
+    kept = "raw_record, unit_name, channel_text, status_text, received_at_text, due_at_text,"
+    kept += " result_at_text, returned_at_text, apology_at_text, apology_due_at_text,"
+    kept += " updated_at_text, applicant_name, address, phone, email"
+    (counts,) = empty_warehouse.rows(
+        f"""select count(*) filter (where is_valid) as valid,
+                   count(*) filter (where is_valid and num_nonnulls({kept}) > 0)
+                       as valid_with_texts,
+                   count(*) filter (where not is_valid) as quarantined
+            from intermediate.int_onestop__rows_checked"""
+    )
+    onestop = built["totals"]["onestop"]
+    assert counts == {
+        "valid": onestop["rows"] - onestop["quarantine_rows"],
+        "valid_with_texts": 0,
+        "quarantined": onestop["quarantine_rows"],
+    }
+    # the quarantine still shows every value delivered (NFC, trimmed)
+    lost = empty_warehouse.rows(
+        """select q.file_id, q.row_number
+           from quarantine.onestop_rows as q
+           inner join raw.onestop_rows as r
+               on q.file_id = r.file_id and q.row_number = r.row_number
+           where (nullif(btrim(r.address), '') is not null and q.address is null)
+              or (nullif(btrim(r.phone), '') is not null and q.phone is null)
+              or (nullif(btrim(r.email), '') is not null and q.email is null)
+              or (nullif(btrim(r.applicant_name), '') is not null and q.applicant_name is null)
+              or (nullif(btrim(r.received_at), '') is not null and q.received_at is null)
+              or (nullif(btrim(r.status), '') is not null and q.status is null)"""
+    )
+    assert lost == []

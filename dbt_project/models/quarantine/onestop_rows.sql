@@ -16,7 +16,8 @@ with
 
 checked_rows as (
 
-    -- through the is_valid index: the cost follows the quarantined rows
+    -- through the index on (is_valid, arrival_at): the cost follows the
+    -- quarantined rows
     select * from {{ ref('int_onestop__rows_checked') }}
     where not is_valid
 

@@ -21,8 +21,7 @@
     code meant on the received date. Incremental: only the dossiers with a
     valid row arrived since the last run are recomputed, from all their
     valid rows (one sort, in parallel on a full build, with more memory than
-    the server's default). The contact fields stay in
-    int_onestop__rows_checked: only their checks come here.
+    the server's default). Only the checks of the contact fields come here.
 -#}
 with
 
