@@ -113,7 +113,7 @@ SETTINGS = {
     "max_connections": "200",
     "shared_buffers": "'512MB'",
     "work_mem": "'64MB'",
-    "maintenance_work_mem": "'256MB'",
+    "maintenance_work_mem": "'1GB'",
     "max_wal_size": "'4GB'",
     "wal_level": "'minimal'",
     "max_wal_senders": "0",
