@@ -4,8 +4,8 @@
     exist (31/02/2017, 29/02/2018, 25:00), gives null, never an error.
     Two steps so that the parsing runs once per value: vn_datetime_parts()
     in one step, vn_datetime_from_parts() on its result in the next (each a
-    computed_once() lateral of the staging model: from_parts refers to the
-    parts a dozen times, and a plain CTE would paste the parsing into each).
+    computed_once() lateral of the staging model: from_parts reads the parts
+    some twenty times, and a plain CTE would paste the parsing into each).
     Times are local (Asia/Ho_Chi_Minh): the result is a timestamp without
     time zone whose ::date is the date part that the rules compare.
 -#}

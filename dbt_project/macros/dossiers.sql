@@ -156,9 +156,9 @@
 {#-
     Post-hook of the big incremental tables: ANALYZE a table that was just
     (re)built, so that the models after it, and the next night's run, plan
-    with statistics (the index on is_valid and arrival_at, the partial sets of the
-    incremental runs). A table already analyzed is left to autovacuum: an
-    incremental run does not pay for a new sample.
+    with statistics (the index on is_valid and arrival_at, the partial sets
+    of the incremental runs). A table already analyzed is left to
+    autovacuum: an incremental run does not pay for a new sample.
 -#}
 {% macro analyze_if_new() -%}
     do $$

@@ -22,18 +22,19 @@
     both. The texts as delivered and the personal data are kept for the
     quarantined rows only, which quarantine.onestop_rows shows: a valid row
     goes on with its typed values and its contact checks, and the table, the
-    largest of a build, is ~40 % narrower to write, index and read. Incremental: only the rows of files not checked yet are read (a
-    file is loaded in one transaction, so a file is either all here or not
-    at all). arrival_at, the file's loaded_at (or just after the latest
-    arrival already here, should a file commit after a newer one was
-    checked), orders the rows as they became visible: the incremental models
-    downstream take the rows that arrived after their own high-water mark.
-    It does not change when the model is rebuilt. One index on (is_valid,
-    arrival_at) finds both the valid rows arrived after a mark (the
-    incremental models downstream) and the quarantined rows
-    (quarantine.onestop_rows): one pass over the table to build it, not two. After editing the unit
-    reference, run with --full-refresh (and everything downstream with it:
-    `dbt build --full-refresh`).
+    largest of a build, is ~40 % narrower to write, index and read.
+    Incremental: only the rows of files not checked yet are read (a file is
+    loaded in one transaction, so a file is either all here or not at all).
+    arrival_at, the file's loaded_at (or just after the latest arrival
+    already here, should a file commit after a newer one was checked), orders
+    the rows as they became visible: the incremental models downstream take
+    the rows that arrived after their own high-water mark. It does not change
+    when the model is rebuilt. One index on (is_valid, arrival_at) finds both
+    the valid rows arrived after a mark (the incremental models downstream)
+    and the quarantined rows (quarantine.onestop_rows): one pass over the
+    table to build it, not two. After editing the unit reference, run with
+    --full-refresh (and everything downstream with it: `dbt build
+    --full-refresh`).
 -#}
 -- depends_on: {{ ref('stg_loader__load_files') }}
 
