@@ -6,6 +6,7 @@ runs whatever WAREHOUSE_URL says.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -52,11 +53,11 @@ def test_cluster_of_an_older_version_gets_the_settings_on_its_next_start(root: P
     data_dir.mkdir(parents=True)
     ensure_server(root)  # creates the service user and makes the root traversable
     stop_server(root)
-    subprocess.run(["rm", "-rf", str(data_dir)], check=True)
+    shutil.rmtree(data_dir)
     data_dir.mkdir()
     kwargs = _run_as_service_user()
     if kwargs:
-        subprocess.run(["chown", str(kwargs["user"]), str(data_dir)], check=True)
+        shutil.chown(data_dir, user=str(kwargs["user"]))
     subprocess.run(
         [pg_bin("initdb"), "-D", str(data_dir), "-U", "postgres", "--auth=trust"],
         check=True,
