@@ -8,10 +8,16 @@ same warehouse. A file already registered (same source and SHA-256) is skipped.
 
 Fast path: a well-formed CSV is streamed byte for byte into ``COPY`` straight
 into the raw table (lineage columns come from defaults fed by per-transaction
-settings), hashing the bytes on the way: one pass over the file, no parsing in
-Python. Anything ``COPY`` refuses (wrong field counts, blank lines, NUL bytes)
-and every XLSX go record by record, so good rows are kept and bad ones carry a
-``row_error`` for quarantine.
+settings), hashing the bytes and counting the records on the way: one pass
+over the file, no parsing in Python. The count is the loader's own, not the
+one ``COPY`` reports: they must agree (PostgreSQL before 18 silently ends CSV
+data at a line holding only ``\\.``). Anything ``COPY`` refuses (wrong field
+counts, blank lines, NUL bytes), a count that disagrees, a file not all in one
+encoding and every XLSX go record by record, so good rows are kept and bad
+ones carry a ``row_error`` for quarantine.
+
+Only regular files are read: a symbolic link (never followed), a named pipe
+or a folder in the inbox is moved to ``rejected/`` with the reason.
 
 Validation against the business rules happens in dbt (quarantine models);
 here we only refuse what cannot be read at all, with a clear error naming the
@@ -20,9 +26,12 @@ file (and the line where there is one).
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import logging
+import os
 import shutil
+import stat
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -32,7 +41,17 @@ import psycopg
 from psycopg import sql
 
 from motcua.ingest.contract import COLUMNS, ContractError, HeaderMap, Source, map_header
-from motcua.ingest.readers import CHUNK, inspect_file, iter_csv_records, open_xlsx, peek_csv
+from motcua.ingest.readers import (
+    CHUNK,
+    FileFacts,
+    FlaggedRecord,
+    RecordCounter,
+    count_records,
+    inspect_file,
+    iter_csv_records,
+    open_xlsx,
+    peek_csv,
+)
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +80,10 @@ class FileOutcome:
 
 class _Duplicate(Exception):
     """Raised inside a file's transaction to roll it back: the bytes were loaded before."""
+
+
+class _CountMismatch(Exception):
+    """COPY stored another number of rows than the file holds: roll the COPY back."""
 
 
 def schema_sql() -> str:
@@ -92,12 +115,40 @@ def finish_batch(conn: psycopg.Connection, batch_id: int) -> None:
 
 
 def pending_files(inbox: Path, source: Source) -> list[Path]:
-    """Files of one source waiting in the inbox, in name order (the tie-break order)."""
+    """Entries of one source waiting in the inbox, in name order (the tie-break order).
+
+    Every entry whose name matches, whatever it is (links, pipes and folders
+    too): ``load_inbox`` refuses what is not a regular file instead of
+    skipping it silently or reading through it.
+    """
     folder = inbox / source
     if not folder.is_dir():
         return []
-    found = {p for pattern in PATTERNS[source] for p in folder.glob(pattern) if p.is_file()}
+    with os.scandir(folder) as entries:
+        found = [
+            folder / e.name
+            for e in entries
+            if any(fnmatch.fnmatchcase(e.name, pattern) for pattern in PATTERNS[source])
+        ]
     return sorted(found, key=lambda p: p.name)
+
+
+def not_a_regular_file(path: Path) -> str | None:
+    """Why an inbox entry must not be read, or None for a regular file.
+
+    ``lstat``: a symbolic link is judged as the link, never as its target (a
+    link could make the loader read any file the pipeline's user can read).
+    """
+    mode = path.lstat().st_mode
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISLNK(mode):
+        return "a symbolic link, not a regular file (the link was not followed)"
+    if stat.S_ISDIR(mode):
+        return "a directory, not a regular file"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO), not a regular file"
+    return "a special file (device or socket), not a regular file"
 
 
 def _already_loaded(conn: psycopg.Connection, source: Source, sha256: str) -> bool:
@@ -158,8 +209,16 @@ def _set_lineage(conn: psycopg.Connection, file_id: int, batch_id: int, name: st
 def _copy_bytes(
     conn: psycopg.Connection, path: Path, table: str, columns: list[str], encoding: str
 ) -> tuple[int, str]:
-    """Stream the file into COPY, hashing on the way; (rows, sha256)."""
+    """Stream the file into COPY, hashing and counting lines on the way; (rows, sha256).
+
+    The rows COPY stored must be the records the file holds, counted here
+    from the bytes (``RecordCounter``): a line count on the way, and an exact
+    count in a second pass only when the two differ. Raises ``_CountMismatch``
+    otherwise (e.g. COPY stopped at a ``\\.`` line): the caller rolls the
+    COPY back and reads the file record by record.
+    """
     digest = hashlib.sha256()
+    lines = RecordCounter(quote_aware=False)
     stmt = sql.SQL(
         "copy raw.{} ({}) from stdin with (format csv, header true, encoding {})"
     ).format(
@@ -171,16 +230,21 @@ def _copy_bytes(
         with cur.copy(stmt) as copy, path.open("rb") as handle:
             while chunk := handle.read(CHUNK):
                 digest.update(chunk)
+                lines.feed(chunk)
                 copy.write(chunk)
-        rows = cur.rowcount
-    return rows, digest.hexdigest()
+        stored = cur.rowcount
+    if stored != lines.records:
+        records = count_records(path)  # fields may hold line breaks: count exactly
+        if stored != records:
+            raise _CountMismatch(f"COPY stored {stored} rows of the {records} in the file")
+    return stored, digest.hexdigest()
 
 
 def _shape_record(
     record: Sequence[str | None], hmap: HeaderMap, targets: list[str]
 ) -> tuple[list[str | None], str | None]:
     """Values for ``targets`` from one record, and what is wrong with its shape."""
-    problems = []
+    problems = [record.problem] if isinstance(record, FlaggedRecord) else []
     if len(record) != hmap.width:
         problems.append(f"expected {hmap.width} fields, got {len(record)}")
     if any(v is not None and "\x00" in v for v in record):
@@ -213,8 +277,10 @@ def copy_records(
 
     Fully blank records carry no data and are skipped (row numbers keep
     counting them, so a row number always points at the record in the file);
-    a record of the wrong width keeps every field in ``raw_record`` and a
-    ``row_error`` so staging quarantines it with the values intact.
+    a record of the wrong width, or in another encoding than its file
+    (``FlaggedRecord``), keeps every field in ``raw_record`` and a
+    ``row_error`` so staging quarantines it with the values intact. The
+    records counted here must be the rows COPY stored, or the file fails.
     """
     targets = [*EXTRA_COLUMNS, *COLUMNS[hmap.source].values()]
     stmt = sql.SQL(
@@ -226,51 +292,63 @@ def copy_records(
     )
     loaded_at = conn.execute("select now()").fetchone()[0]  # type: ignore[index]
     count = 0
-    with conn.cursor() as cur, cur.copy(stmt) as copy:
-        for row_number, record in enumerate(records, start=1):
-            if not any(v not in (None, "") and str(v).strip() for v in record):
-                continue
-            count += 1
-            values, error = _shape_record(record, hmap, targets)
-            raw_record = [v.replace("\x00", "") if v else v for v in record] if error else None
-            copy.write_row(
-                (file_id, batch_id, file_name, row_number, loaded_at, error, raw_record, *values)
-            )
+    with conn.cursor() as cur:
+        with cur.copy(stmt) as copy:
+            for row_number, record in enumerate(records, start=1):
+                if not any(v not in (None, "") and str(v).strip() for v in record):
+                    continue
+                count += 1
+                values, error = _shape_record(record, hmap, targets)
+                raw_record = [v.replace("\x00", "") if v else v for v in record] if error else None
+                lineage = (file_id, batch_id, file_name, row_number, loaded_at)
+                copy.write_row((*lineage, error, raw_record, *values))
+        stored = cur.rowcount
+    if stored != count:
+        raise ContractError(f"COPY stored {stored} rows of the {count} records read")
     return count
 
 
 def _load_csv(
     conn: psycopg.Connection, path: Path, source: Source, file_id: int, batch_id: int
 ) -> tuple[int, str, str, str]:
-    """(rows, sha256, file format, method) of one CSV file, inside its transaction."""
+    """(rows, sha256, file format, method) of one CSV file, inside its transaction.
+
+    COPY decodes the whole file in one encoding, so it gets only files that
+    are all in one: a UTF-8 guess is checked by COPY itself (it validates
+    every byte); anything else is inspected first, since Windows-1258 accepts
+    almost any byte and would turn a UTF-8 row into mojibake.
+    """
     head = peek_csv(path)
     if not any(h.strip() for h in head.header):
         raise ContractError("no header row")
     hmap = map_header(source, head.header)
     columns = _file_columns(hmap)
-    if columns is not None:
-        other = "WIN1258" if head.pg_encoding == "UTF8" else "UTF8"
-        for encoding in (head.pg_encoding, other):
-            try:
-                with conn.transaction():
-                    rows, sha = _copy_bytes(conn, path, TABLE[source], columns, encoding)
-            except ENCODING_ERRORS:
-                continue
-            except FORMAT_ERRORS as exc:
-                log.info("COPY refused %s (%s): record by record", path.name, _first_line(exc))
-                break
-            fmt = head.file_format if encoding == head.pg_encoding else _format_of(encoding)
-            return rows, sha, fmt, "copy"
-    facts = inspect_file(path)  # the exact encoding, or a clear error
-    assert facts.codec is not None
-    rows = copy_records(
-        conn, iter_csv_records(path, facts.codec), hmap, file_id, batch_id, path.name
-    )
+    facts: FileFacts | None = None
+    encoding: str | None = head.pg_encoding
+    if columns is not None and encoding != "UTF8":
+        facts = inspect_file(path)
+        encoding = facts.pg_encoding if facts.pure else None
+    while columns is not None and encoding is not None:
+        try:
+            with conn.transaction():
+                rows, sha = _copy_bytes(conn, path, TABLE[source], columns, encoding)
+        except ENCODING_ERRORS:
+            tried, encoding = encoding, None
+            if facts is None:
+                facts = inspect_file(path)
+                if facts.pure and facts.pg_encoding != tried:
+                    encoding = facts.pg_encoding
+            continue
+        except FORMAT_ERRORS as exc:
+            log.info("COPY refused %s (%s): record by record", path.name, _first_line(exc))
+            break
+        except _CountMismatch as exc:
+            log.warning("%s: %s: record by record", path.name, exc)
+            break
+        return rows, sha, facts.file_format if facts else head.file_format, "copy"
+    facts = facts or inspect_file(path)
+    rows = copy_records(conn, iter_csv_records(path, facts), hmap, file_id, batch_id, path.name)
     return rows, facts.sha256, facts.file_format, "records"
-
-
-def _format_of(encoding: str) -> str:
-    return "csv-utf8" if encoding == "UTF8" else "csv-win1258"
 
 
 def _first_line(exc: Exception) -> str:
@@ -291,6 +369,9 @@ def _load_xlsx(
 
 def load_file(conn: psycopg.Connection, batch_id: int, source: Source, path: Path) -> FileOutcome:
     """Load one file in one transaction; never raises for bad content."""
+    refused = not_a_regular_file(path)
+    if refused:
+        return _reject(conn, batch_id, source, path, refused, regular=False)
     reader = _load_xlsx if path.suffix.lower() == ".xlsx" else _load_csv
     try:
         with conn.transaction():
@@ -336,12 +417,19 @@ def _note_duplicate(
 
 
 def _reject(
-    conn: psycopg.Connection, batch_id: int, source: Source, path: Path, error: str
+    conn: psycopg.Connection,
+    batch_id: int,
+    source: Source,
+    path: Path,
+    error: str,
+    regular: bool = True,
 ) -> FileOutcome:
+    """Register a file refused whole; only a regular file is hashed (a pipe would block)."""
     message = f"{path.name}: {error}"
     log.warning("rejected %s", message)
+    sha = _sha256_of(path) if regular else ""
     with conn.transaction():
-        _register(conn, batch_id, source, path.name, _sha256_of(path), "unknown", "rejected", error)
+        _register(conn, batch_id, source, path.name, sha, "unknown", "rejected", error)
     return FileOutcome(source, path.name, "rejected", 0, "", message)
 
 
@@ -349,17 +437,22 @@ def settle_file(inbox: Path, source: Source, path: Path, outcome: FileOutcome) -
     """Move a handled file out of the inbox: archive/ when loaded, rejected/ otherwise.
 
     Runs after the commit: a crash in between leaves the file in the inbox,
-    and the next run finds its hash registered and only moves it.
+    and the next run finds its hash registered and only moves it. A link, a
+    pipe or a folder is renamed as it is (a link still points where it did;
+    its target is never read nor moved).
     """
     folder = "rejected" if outcome.status == "rejected" else "archive"
     target_dir = inbox / folder / source
     target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / path.name
     counter = 1
-    while target.exists():
+    while os.path.lexists(target):
         target = target_dir / f"{path.stem}.{counter}{path.suffix}"
         counter += 1
-    shutil.move(str(path), target)
+    if stat.S_ISREG(path.lstat().st_mode):
+        shutil.move(str(path), target)
+    else:
+        os.rename(path, target)  # same file system: the entry itself, never its target
     if outcome.status == "rejected":
         target.with_name(target.name + ".error.txt").write_text((outcome.error or "") + "\n")
     return target
