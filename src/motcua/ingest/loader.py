@@ -118,7 +118,7 @@ def pending_files(inbox: Path, source: Source) -> list[Path]:
     """Entries of one source waiting in the inbox, in name order (the tie-break order).
 
     Every entry whose name matches, whatever it is (links, pipes and folders
-    too): ``load_inbox`` refuses what is not a regular file instead of
+    too): ``load_file`` refuses what is not a regular file instead of
     skipping it silently or reading through it.
     """
     folder = inbox / source
