@@ -185,7 +185,8 @@ def render(result: dict[str, Any]) -> str:
         lines.append("Data quality: no findings, no alert")
     lines.append(
         "Next: quarantine.onestop_rows / quarantine.survey_rows for rejected rows, "
-        "marts.* for BI, dq.validation_results and the GX Data Docs for checks, "
+        "marts.* for BI, dq.validation_results and the quality report "
+        "(expectations/gx/uncommitted/quality_report/index.html) for checks, "
         "INBOX_DIR/rejected/ for unreadable files."
     )
     return "\n".join(lines)

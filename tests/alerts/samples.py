@@ -154,7 +154,7 @@ def citizen_free_summary() -> dict[str, Any]:
                 "error": None,
             }
         ],
-        "data_docs": "/srv/motcua/expectations/gx/uncommitted/data_docs/local_site/index.html",
+        "quality_report": "/srv/motcua/expectations/gx/uncommitted/quality_report/index.html",
     }
 
 

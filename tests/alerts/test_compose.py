@@ -143,6 +143,15 @@ def test_a_run_checked_in_two_stages_names_both_ids(summary: dict[str, Any]) -> 
     assert f"run_id = {samples.RUN_ID} hoặc 9c8d7e6f-0000-4000-8000-000000000001." in message.text
 
 
+def test_footer_points_to_the_quality_report(summary: dict[str, Any]) -> None:
+    message = compose_quality_alert(summary)
+    assert message is not None
+    where = "/srv/motcua/expectations/gx/uncommitted/quality_report/index.html"
+    assert f"Báo cáo chất lượng dữ liệu: {where}\n" in message.text
+    assert f"Báo cáo chất lượng dữ liệu: {where}<br>" in message.html
+    assert "Data Docs" not in message.text
+
+
 def test_codes_are_limited_and_the_rest_counted(summary: dict[str, Any]) -> None:
     message = compose_quality_alert(summary)
     assert message is not None

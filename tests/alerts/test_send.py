@@ -171,6 +171,18 @@ def test_slack_gets_text_only(summary: dict[str, Any]) -> None:
     json.dumps(payload)
 
 
+def test_slack_text_is_escaped(summary: dict[str, Any]) -> None:
+    """Slack reads <…> as links and mentions: names and errors are shown, never obeyed."""
+    summary["communes"][0]["commune_name"] = "Xã <!channel> <https://evil.example|Ninh> & co"
+    message = compose_quality_alert(summary)
+    assert message is not None
+    text = webhook_payload(message, "https://hooks.slack.com/services/T000/B000/XXXX")["text"]
+    assert "Xã &lt;!channel&gt; &lt;https://evil.example|Ninh&gt; &amp; co" in text
+    assert "<" not in text and ">" not in text
+    other = webhook_payload(message, "https://hooks.example.vn/alert")["text"]
+    assert "Xã <!channel> <https://evil.example|Ninh> & co" in other  # plain JSON: as is
+
+
 def test_settings_from_the_environment_contract(tmp_path: Path) -> None:
     settings = AlertSettings.from_env(
         {

@@ -27,7 +27,7 @@ RUN_DATE = date(2017, 7, 14)
 A, B, C = "22528", "22531", "22534"  # Phường Ninh Hiệp, Xã Ninh Sơn, Xã Ninh Tây
 
 # Personal data planted in every relation that has such columns: none of it may
-# reach dq.validation_results, the summary, the GX results or the Data Docs.
+# reach dq.validation_results, the summary, the GX results or the quality report.
 NAME = "Nguyễn Thị Hồng Nhung"
 ADDRESS = "Thôn Phú Gia, Ninh Hiệp"
 PHONE = "0905 123 456"

@@ -327,7 +327,7 @@ def test_no_dossier_in_the_windows_is_not_a_finding(warehouse: str, gx_project: 
     }
 
 
-def test_old_gx_results_are_pruned_from_the_data_docs(warehouse: str, gx_project: Path):
+def test_old_gx_results_are_pruned_from_the_local_gx_store(warehouse: str, gx_project: Path):
     _run(warehouse, gx_project)
     results_dir = gx_project / "gx" / "uncommitted" / "validations"
     assert len(list(results_dir.rglob("*.json"))) > 5
@@ -337,13 +337,10 @@ def test_old_gx_results_are_pruned_from_the_data_docs(warehouse: str, gx_project
         later = datetime.now(UTC) + timedelta(days=40)
         assert gxp.prune_validation_results(context, 0, later) == 0  # 0 keeps everything
         removed = gxp.prune_validation_results(context, 35, later)
-        index = gxp.build_data_docs(context, [])
     finally:
         gxp.close_context(context)
     assert removed == 5 + 5  # contact batches + the 5 whole-table validations
     assert [p for p in results_dir.rglob("*.json") if p.name != ".ge_store_backend_id"] == []
-    assert index is not None
-    assert list((index.parent / "validations").rglob("*.html")) == []
 
 
 def test_history_is_kept_across_runs(warehouse: str, gx_project: Path):
@@ -380,20 +377,20 @@ def test_no_personal_data_in_any_output(warehouse: str, gx_project: Path):
     texts = _text_of_every_output(warehouse, caught.value.summary, gx_project)
     texts.append(str(caught.value))
 
-    assert len(texts) > 10  # summary, stored rows, GX results and Data Docs pages
+    assert len(texts) > 10  # summary, stored rows, GX results and the quality report pages
     for secret in PERSONAL:
         leaked = [t[:80] for t in texts if secret.casefold() in t.casefold()]
         assert leaked == [], f"{secret!r} leaked"
 
 
-def test_data_docs_built_by_each_run(warehouse: str, gx_project: Path):
+def test_quality_report_written_by_each_run(warehouse: str, gx_project: Path):
     summary = _run(warehouse, gx_project)
 
-    index = Path(summary["data_docs"])
-    assert index == gx_project / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    index = Path(summary["quality_report"])
+    assert index == gx_project / "gx" / "uncommitted" / "quality_report" / "index.html"
     assert index.is_file()
-    pages = list((index.parent / "validations" / "contact_completeness").rglob("*.html"))
-    assert len(pages) == 5  # one page per (window, commune) batch
+    (page,) = (index.parent / "runs").glob("*.html")
+    assert page.name == f"2017-07-14_{summary['run_id']}.html"
 
 
 def _tracked_files(project: Path) -> dict[str, str]:

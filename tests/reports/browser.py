@@ -56,8 +56,14 @@ def _run(binary: str, *args: str, timeout: int = 120) -> subprocess.CompletedPro
     return result
 
 
-def dump_dom(binary: str, page: Path) -> str:
-    return _run(binary, "--dump-dom", page.resolve().as_uri()).stdout
+# No network at all: every host name fails to resolve and every request would go to a
+# closed local port, as on an isolated government network.
+OFFLINE = ("--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=http://127.0.0.1:9")
+
+
+def dump_dom(binary: str, page: Path, offline: bool = False) -> str:
+    args = [*OFFLINE] if offline else []
+    return _run(binary, *args, "--dump-dom", page.resolve().as_uri()).stdout
 
 
 def screenshot(binary: str, page: Path, png: Path, size: str = "1700,2000") -> Path:

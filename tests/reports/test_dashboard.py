@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 import struct
 from decimal import Decimal
@@ -12,8 +14,8 @@ import psycopg
 import pytest
 
 from motcua.reports import parse_period
-from motcua.reports.dashboard import write_dashboard
-from tests.reports import browser
+from motcua.reports.dashboard import JS, write_dashboard
+from tests.reports import browser, safety
 from tests.reports.conftest import Built
 
 pytestmark = pytest.mark.slow
@@ -42,6 +44,29 @@ def test_page_is_self_contained(page: Path) -> None:
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html, re.I)
     assert not re.search(r"@import|url\(", html)
     assert '<html lang="vi">' in html and "Xã Ninh Hưng" in html
+
+
+def test_only_the_pages_own_script_may_run(page: Path) -> None:
+    """Defence in depth behind the escaping: the policy allows the sorter by its hash only."""
+    markup = page.read_text(encoding="utf-8")
+    (policy,) = re.findall(r'http-equiv="Content-Security-Policy" content="([^"]*)"', markup)
+    digest = base64.b64encode(hashlib.sha256(JS.encode("utf-8")).digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in policy
+    assert "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
+    assert safety.unsafe_html(markup, own_scripts=[JS]) == []
+
+
+@pytest.mark.browser
+def test_an_injected_script_would_not_run(chromium: str, page: Path, tmp_path: Path) -> None:
+    """Were a value ever left unescaped, the browser still refuses to run it."""
+    markup = page.read_text(encoding="utf-8")
+    injected = '<script>document.documentElement.setAttribute("data-injected", "1")</script>'
+    handler = '<svg><rect onmouseover="x" /><image href="x" onerror="document.title=1"/></svg>'
+    hostile = tmp_path / "dashboard.html"
+    hostile.write_text(markup.replace("<main>", f"<main>{injected}{handler}", 1), encoding="utf-8")
+    (root,) = browser.parse(browser.dump_dom(chromium, hostile, offline=True)).find_all("html")
+    assert root.attrs.get("data-ready") == "1"  # the page's own script ran
+    assert "data-injected" not in root.attrs
 
 
 @pytest.mark.browser

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from motcua.reports.transparency import csv_value, write_transparency
+from motcua.reports.transparency import csv_value, write_table, write_transparency
+from tests.reports import safety
 from tests.reports.conftest import Built
 
 pytestmark = pytest.mark.slow
@@ -158,3 +159,18 @@ def test_csv_cells_cannot_become_formulas() -> None:
     assert csv_value("Xã Ninh Tây") == "Xã Ninh Tây"
     assert csv_value(Decimal("10.00")) == "10.00"
     assert (csv_value(None), csv_value(True), csv_value(False)) == ("", "true", "false")
+
+
+def test_json_cannot_break_out_of_a_page_that_inlines_it(tmp_path: Path) -> None:
+    """A portal that pastes the JSON into <script> must not get markup or line breaks out
+    of a string: < > & and U+2028/U+2029 are written as \\u escapes, the values unchanged."""
+    hostile = "</script><script>alert(1)</script> & Ninh Hòa\u2028\u2029"
+    write_table(tmp_path, "t", [{"commune_name": hostile, "late_rate": Decimal("10.00")}],
+                ["commune_name", "late_rate"])  # fmt: skip
+    text = (tmp_path / "t.json").read_text(encoding="utf-8")
+    assert safety.json_markup(tmp_path / "t.json") == []
+    assert "\u2028" not in text and "\u2029" not in text
+    assert "\\u003c/script\\u003e" in text and "Ninh Hòa" in text  # the rest stays readable
+    assert json.loads(text) == [{"commune_name": hostile, "late_rate": 10}]
+    rows = list(csv.reader(io.StringIO((tmp_path / "t.csv").read_text(encoding="utf-8-sig"))))
+    assert rows == [["commune_name", "late_rate"], [hostile, "10.00"]]

@@ -28,7 +28,7 @@ def alert_quality(summary: dict[str, Any], run_date: date | str) -> dict[str, An
     message = compose_quality_alert(summary)
     if message is None:
         return {"sent": False, "reason": "no findings", "run_date": day}
-    name = f"{day}_{str(summary['run_id'])[:8]}"  # same as the run's Data Docs run name
+    name = f"{day}_{str(summary['run_id'])[:8]}"  # the run date and the check run's id, as in dq
     result = deliver(message, name=name)
     return {
         "sent": True,

@@ -419,8 +419,8 @@ def compose_quality_alert(
         + " hoặc ".join(run_id.split("+"))
         + ".",
     ]
-    if summary.get("data_docs"):
-        footer.append(f"Data Docs: {mask_text(summary['data_docs'])}")
+    if summary.get("quality_report"):
+        footer.append(f"Báo cáo chất lượng dữ liệu: {mask_text(summary['quality_report'])}")
     footer.append(PRIVACY_NOTE)
     text += ["", "--", *footer]
     html_parts.append(

@@ -111,13 +111,20 @@ def write_eml(msg: Message, outbox: Path, name: str) -> Path:
     return path
 
 
+def slack_escape(text: str) -> str:
+    """Slack reads ``<…>`` as links and mentions (``<!channel>``) and ``&`` as an entity:
+    a commune name or an error text must be shown, never obeyed (Slack's own escaping)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def webhook_payload(message: AlertMessage, url: str) -> dict[str, Any]:
-    """Slack gets ``{"text": ...}`` only; any other endpoint gets the structured facts too."""
+    """Slack gets ``{"text": ...}`` only (escaped); any other endpoint gets the structured
+    facts too, values as they are (JSON carries them safely; the receiver renders them)."""
     text = f"*{message.subject}*\n{message.text}"
     if len(text) > SLACK_TEXT_LIMIT:
         text = text[:SLACK_TEXT_LIMIT] + "\n… (danh sách đầy đủ trong email)"
     if (urlsplit(url).hostname or "").endswith("slack.com"):
-        return {"text": text}
+        return {"text": slack_escape(text)}
     return {"kind": message.kind, "subject": message.subject, "text": text, **message.facts}
 
 

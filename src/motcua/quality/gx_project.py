@@ -12,7 +12,8 @@ import contextlib
 import logging
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+import shutil
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,7 +31,9 @@ log = logging.getLogger(__name__)
 
 DATASOURCE = "warehouse"
 URL_VARIABLE = "MOTCUA_GX_WAREHOUSE_URL"  # substituted into great_expectations.yml
-DOCS_SITE = "local_site"
+# Where GX 1.x wrote its Data Docs before the project dropped them (unescaped values,
+# CDN scripts): removed on sight, see remove_legacy_data_docs.
+LEGACY_DOCS_DIR = ("gx", "uncommitted", "data_docs")
 
 # The contact checkpoint runs once per (window, commune) batch of this asset.
 CONTACT_CHECKPOINT = "contact_by_commune"
@@ -221,10 +224,10 @@ def error_text(error: BaseException) -> str:
 
 
 def prune_validation_results(context: FileDataContext, keep_days: int, now: datetime) -> int:
-    """Drop GX results older than ``keep_days`` from the local store (Data Docs only).
+    """Drop GX results older than ``keep_days`` from the local GX store, so it stays small.
 
-    The index build then removes their pages too (GX cleans pages without a
-    source result). ``dq.validation_results`` keeps the full history.
+    Nothing reads them back: ``dq.validation_results`` keeps the full history
+    and the quality report is rendered from it.
     """
     if keep_days <= 0:
         return 0
@@ -243,19 +246,20 @@ def prune_validation_results(context: FileDataContext, keep_days: int, now: date
     return removed
 
 
-def build_data_docs(context: FileDataContext, resource_identifiers: Sequence[Any]) -> Path | None:
-    """Render this run's validation pages (incrementally) and the index; return index.html."""
-    from great_expectations.data_context.types.resource_identifiers import (
-        ExpectationSuiteIdentifier,
-    )
+def remove_legacy_data_docs(project: Path) -> bool:
+    """Delete the GX Data Docs site an earlier version of the project wrote, if any.
 
-    suites = sorted(suite.name for suite in context.suites.all())
-    identifiers = [*(ExpectationSuiteIdentifier(name=n) for n in suites), *resource_identifiers]
-    built = context.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=identifiers)
-    url = built.get(DOCS_SITE)
-    if not url:
-        return None
-    return Path(urlsplit(url).path)
+    GX 1.24 rendered failing dossier codes and file names into those pages
+    unescaped (stored XSS) and the pages load scripts from public CDNs: they
+    must not stay where IT staff used to open them. Generated output only
+    (``gx/uncommitted/``), never a reviewed file.
+    """
+    legacy = project.joinpath(*LEGACY_DOCS_DIR)
+    if not legacy.is_dir():
+        return False
+    shutil.rmtree(legacy)
+    log.info("removed the old GX Data Docs site %s (replaced by the quality report)", legacy)
+    return True
 
 
 # --- parsing GX results -----------------------------------------------------------------------

@@ -3,10 +3,11 @@
 1. register the run's received-date windows in ``dq.check_windows``;
 2. run the contact checkpoint once per (window, commune) batch, then the
    pipeline-health checkpoints once each, thresholds as suite parameters;
-3. build the Data Docs of the run;
-4. append every result to ``dq.validation_results`` (one transaction);
+3. append every result to ``dq.validation_results`` (one transaction);
+4. rewrite the quality report (``gx/uncommitted/quality_report/``) from
+   ``dq``: escaped, self-contained HTML that replaces the GX Data Docs;
 5. return a JSON-ready summary, or raise :class:`QualityGateError` (with the
-   same summary) when a blocking check failed — always after step 4.
+   same summary) when a blocking check failed — always after step 3.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any, Literal
 
 import psycopg
 
-from motcua.quality import gx_project, store
+from motcua.quality import gx_project, report, store
 from motcua.quality.settings import QualitySettings, Window, load_settings
 from motcua.quality.store import CheckResult
 
@@ -87,12 +88,13 @@ def run_checks(
     windows = settings.windows(run_date)
     params = settings.expectation_parameters(run_date)
 
+    project = project_dir or gx_project.project_dir()
     with psycopg.connect(url, autocommit=True, application_name="motcua-quality") as conn:
         store.ensure_schema(conn)
         store.register_windows(conn, run_id, windows)
         try:
-            results, severities, docs = _run_gx(
-                url, run_id, run_date, checked_at, windows, params, settings, project_dir, scope
+            results, severities = _run_gx(
+                url, run_id, run_date, checked_at, windows, params, settings, project, scope
             )
         finally:
             store.release_windows(conn, run_id)
@@ -100,8 +102,9 @@ def run_checks(
         names = store.commune_names(
             conn, sorted({r.commune_code for r in results if r.commune_code}), run_date
         )
+        page = _write_report(conn, project, settings, checked_at)
 
-    summary = build_summary(run_id, run_date, checked_at, windows, results, names, docs, severities)
+    summary = build_summary(run_id, run_date, checked_at, windows, results, names, page, severities)
     log.info(
         "data quality %s: %d results stored, %d failed (%d blocking), %d communes with findings",
         run_date,
@@ -115,6 +118,25 @@ def run_checks(
     return summary
 
 
+def _write_report(
+    conn: psycopg.Connection, project: Path, settings: QualitySettings, checked_at: datetime
+) -> str | None:
+    """The quality report's index page, or None: the checks matter more than their pages."""
+    try:
+        gx_project.remove_legacy_data_docs(project)
+        index = report.write_report(
+            conn,
+            report.report_dir(project),
+            project=project,
+            keep_days=settings.docs_keep_days,
+            now=checked_at,
+        )
+    except Exception as exc:
+        log.warning("quality report not written: %s", gx_project.error_text(exc))
+        return None
+    return str(index)
+
+
 def _run_gx(
     url: str,
     run_id: str,
@@ -123,13 +145,12 @@ def _run_gx(
     windows: Sequence[Window],
     params: dict[str, Any],
     settings: QualitySettings,
-    project_dir: Path | None,
+    project_dir: Path,
     scope: Scope = "all",
-) -> tuple[list[CheckResult], dict[str, str], str | None]:
+) -> tuple[list[CheckResult], dict[str, str]]:
     context = gx_project.open_context(url, project_dir)
     run_name = f"{run_date.isoformat()}_{run_id[:8]}"
     results: list[CheckResult] = []
-    identifiers: list[Any] = []
     by_name = {w.name: w for w in windows}
 
     def run_one(
@@ -151,7 +172,6 @@ def _run_gx(
             log.warning("checkpoint %s could not run: %s", checkpoint, gx_project.error_text(exc))
             results.extend(gx_project.failed_checkpoint_rows(context, checkpoint, exc, batch))
             return
-        identifiers.extend(outcome.run_results.keys())
         results.extend(
             gx_project.parse_checkpoint_result(
                 outcome,
@@ -190,13 +210,11 @@ def _run_gx(
             run_one(checkpoint, gx_project.BatchContext())
         try:
             gx_project.prune_validation_results(context, settings.docs_keep_days, checked_at)
-            index = gx_project.build_data_docs(context, identifiers)
-        except Exception as exc:  # the checks matter more than their web pages
-            log.warning("Data Docs not built: %s", gx_project.error_text(exc))
-            index = None
+        except Exception as exc:  # a local record only: the results are in dq
+            log.warning("old GX results not pruned: %s", gx_project.error_text(exc))
     finally:
         gx_project.close_context(context)
-    return results, severities, str(index) if index else None
+    return results, severities
 
 
 # --- summary ------------------------------------------------------------------------------------
@@ -209,7 +227,7 @@ def build_summary(
     windows: Sequence[Window],
     results: Sequence[CheckResult],
     commune_names: dict[str, str],
-    data_docs: str | None,
+    quality_report: str | None,
     suite_severities: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The JSON-ready summary the alert is built from (codes and shares only).
@@ -290,7 +308,7 @@ def build_summary(
             for code, findings in sorted(communes.items())
         ],
         "pipeline_findings": pipeline,
-        "data_docs": data_docs,
+        "quality_report": quality_report,
     }
 
 
@@ -320,5 +338,5 @@ def merge_summaries(first: dict[str, Any], second: dict[str, Any]) -> dict[str, 
         "suites": suites,
         "communes": sorted(communes.values(), key=lambda c: c["commune_code"]),
         "pipeline_findings": [*first["pipeline_findings"], *second["pipeline_findings"]],
-        "data_docs": second.get("data_docs") or first.get("data_docs"),
+        "quality_report": second.get("quality_report") or first.get("quality_report"),
     }

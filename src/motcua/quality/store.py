@@ -51,6 +51,8 @@ create table if not exists dq.validation_results (
 create index if not exists validation_results_run_id on dq.validation_results (run_id);
 create index if not exists validation_results_run_date
     on dq.validation_results (run_date, suite, commune_code);
+-- the quality report reads the runs of its last days
+create index if not exists validation_results_checked_at on dq.validation_results (checked_at);
 
 -- Received-date windows of the runs in flight; the contact asset of the GX
 -- project joins them (one GX batch per run x window x commune). A run deletes

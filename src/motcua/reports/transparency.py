@@ -16,7 +16,8 @@ Only aggregates of schema ``marts`` (codes, names, counts, rates): no dossier,
 no applicant. Ordering is fixed (period type from year to month, period start,
 district, commune), so the same warehouse gives byte-identical files. Text
 fields that a spreadsheet would take for a formula (leading ``= + - @``) are
-prefixed with an apostrophe in the CSV.
+prefixed with an apostrophe in the CSV; in the JSON, ``< > &`` are ``\\u``
+escapes, so a portal may inline it in a ``<script>`` element.
 """
 
 from __future__ import annotations
@@ -124,9 +125,26 @@ def write_table(
         for r in records:
             writer.writerow([csv_value(r[c]) for c in columns])
     payload = [{c: json_value(r[c]) for c in columns} for r in records]
-    (out_dir / f"{name}.json").write_text(
-        json.dumps(payload, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
-    )
+    (out_dir / f"{name}.json").write_text(json_text(payload) + "\n", encoding="utf-8")
+
+
+# Outside strings JSON has none of these characters, so replacing them anywhere only
+# rewrites string contents, into escapes every JSON parser reads back as the same text.
+JSON_UNSAFE = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
+
+
+def json_text(payload: Any) -> str:
+    """UTF-8 JSON (Vietnamese readable) that a web page may inline in a ``<script>``:
+    ``< > &`` and the JavaScript line separators U+2028/U+2029 are written as ``\\u``
+    escapes, so a name holding ``</script>`` cannot close the portal's script element."""
+    text = json.dumps(payload, ensure_ascii=False, indent=1)
+    return text.translate(str.maketrans(JSON_UNSAFE))
 
 
 def export(conn: psycopg.Connection, out_dir: Path, district: str | None = None) -> dict[str, Any]:
