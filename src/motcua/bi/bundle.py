@@ -544,11 +544,8 @@ def render(
     if parse_pg_url(uri).password:
         raise ValueError("the bundle never holds a password: pass the URI without one")
     files: dict[str, dict[str, Any]] = {
-        "metadata.yaml": {
-            "version": VERSION,
-            "type": "Dashboard",
-            "timestamp": "2017-07-14T00:00:00",
-        },
+        # no "type": the same bundle feeds import-datasources and import-dashboards
+        "metadata.yaml": {"version": VERSION, "timestamp": "2017-07-14T00:00:00"},
         "databases/motcua_warehouse.yaml": _database(uri),
     }
     db_uuid = database_uuid(uri)
@@ -556,7 +553,7 @@ def render(
         files[f"datasets/motcua_warehouse/{ds.schema}.{ds.table}.yaml"] = _dataset(ds, db_uuid)
     for d in dashboards:
         for chart in d.charts:
-            files[f"charts/{_slug(chart.key)}.yaml"] = chart.body()
+            files[f"charts/{_slug(chart.key)}.yaml"] = {**chart.body(), "uuid": chart.uuid}
         files[f"dashboards/{_slug(d.slug)}.yaml"] = _dashboard(d)
     return files
 
