@@ -173,6 +173,12 @@ class Chart:
             for i, (col, op, val) in enumerate(self.filters)
         ]
 
+    def _query_filters(self) -> list[dict[str, Any]]:
+        return [
+            {"col": c, "op": op} if val is None else {"col": c, "op": op, "val": val}
+            for c, op, val in self.filters
+        ]
+
     def form_data(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "viz_type": self.viz_type,
@@ -227,7 +233,7 @@ class Chart:
                 axis["timeGrain"] = self.time_grain
             columns = [axis, *self.columns[1:]]
         query: dict[str, Any] = {
-            "filters": [{"col": c, "op": op, "val": v} for c, op, v in self.filters],
+            "filters": self._query_filters(),
             "extras": {"having": "", "where": ""},
             "applied_time_extras": {},
             "columns": columns,
@@ -357,7 +363,9 @@ def _database(uri: str) -> dict[str, Any]:
         "extra": {
             "allows_virtual_table_explore": True,
             "metadata_params": {},
-            "engine_params": {},
+            # dates stay dates: date_trunc() on a date is a timestamptz in the
+            # session's time zone, so the session runs in UTC like Superset
+            "engine_params": {"connect_args": {"options": "-c timezone=UTC"}},
             "schemas_allowed_for_file_upload": [],
         },
         "uuid": database_uuid(uri),

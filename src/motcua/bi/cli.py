@@ -12,6 +12,7 @@ environment, never its metadata nor the bundle.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 from pathlib import Path
@@ -138,5 +139,8 @@ def main(argv: list[str] | None = None) -> int:
         files = ss.bundle_files(args.url)
         bundle.write_directory(files, args.out / "yaml")
         print(bundle.write_zip(files, args.out / "motcua_superset.zip"))
+        # what superset/provision_access.py applies after the import (no user, no secret)
+        plan = ss.access_plan([])
+        (args.out / "access_plan.json").write_text(json.dumps(plan, indent=1), encoding="utf-8")
         return 0
     return serve(args.port)

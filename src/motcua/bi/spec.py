@@ -17,6 +17,11 @@ from __future__ import annotations
 from motcua.bi.bundle import Chart, Dashboard, Dataset, Filter, Metric, dbt_var, threshold_line
 
 PERIOD = ("period_type", "period_start")
+# The marts have a row for every unit valid in a period (the whole province),
+# zeros where nothing happened: charts show the units with something to show.
+HAS_LATE_RATE = ("late_rate", "IS NOT NULL", None)
+HAS_DOSSIERS = ("dossiers", ">", 0)
+HAS_RESPONSES = ("responses", ">", 0)
 NAMES = {
     "commune_name": "Xã / phường",
     "commune_code": "Mã đơn vị",
@@ -131,6 +136,7 @@ LATE_RATE_BY_COMMUNE = Chart(
         "y_axis_title": "%",
     },
     description="Resolved late + in progress overdue, over resolved + in progress (RULES.md).",
+    filters=(HAS_LATE_RATE,),
 )
 LATENESS_TABLE = Chart(
     "lateness_table",
@@ -151,10 +157,11 @@ LATENESS_TABLE = Chart(
         "late_without_apology",
     ),
     order_by=(("late_rate", False), ("commune_code", True)),
+    filters=(HAS_LATE_RATE,),
 )
 DISTRICT_LATENESS_TABLE = Chart(
     "district_lateness_table",
-    "Toàn huyện / thị xã",
+    "Trễ hạn toàn huyện / thị xã",
     DISTRICT_LATENESS,
     "table",
     columns=(
@@ -168,6 +175,7 @@ DISTRICT_LATENESS_TABLE = Chart(
         "communes_over_threshold",
     ),
     order_by=(("period_start", False), ("district_name", True)),
+    filters=(HAS_LATE_RATE,),
 )
 MONTHLY_LATE_RATE = Chart(
     "monthly_late_rate",
@@ -176,7 +184,10 @@ MONTHLY_LATE_RATE = Chart(
     "echarts_timeseries_line",
     columns=("period_start", "district_name"),
     metrics=("late_rate_pct",),
-    filters=(("period_type", "==", "month"),),
+    filters=(
+        HAS_LATE_RATE,
+        ("period_type", "==", "month"),
+    ),
     time_grain="P1M",
     options={"annotation_layers": [threshold_line(THRESHOLD, f"Ngưỡng {THRESHOLD} %")]},
 )
@@ -237,6 +248,7 @@ SATISFACTION_BY_COMMUNE = Chart(
     columns=("commune_name", "survey_year", "agency_type", "rating"),
     metrics=("satisfaction_pct",),
     options={"stack": "Stack"},
+    filters=(HAS_RESPONSES,),
 )
 SATISFACTION_TABLE = Chart(
     "satisfaction_table",
@@ -260,10 +272,11 @@ SATISFACTION_TABLE = Chart(
         "idx_feedback",
     ),
     order_by=(("satisfaction_index", True), ("commune_name", True)),
+    filters=(HAS_RESPONSES,),
 )
 DISTRICT_SATISFACTION_TABLE = Chart(
     "district_satisfaction_table",
-    "Toàn huyện / thị xã",
+    "Hài lòng toàn huyện / thị xã",
     DISTRICT_SATISFACTION,
     "table",
     columns=(
@@ -277,6 +290,7 @@ DISTRICT_SATISFACTION_TABLE = Chart(
         "rating",
     ),
     order_by=(("survey_year", False), ("agency_type", True)),
+    filters=(HAS_RESPONSES,),
 )
 
 SATISFACTION = Dashboard(
@@ -319,6 +333,7 @@ COMPLETENESS_BY_COMMUNE = Chart(
     "echarts_timeseries_bar",
     columns=("commune_name", *PERIOD),
     metrics=("completeness_pct",),
+    filters=(HAS_DOSSIERS,),
 )
 COMPLETENESS_TABLE = Chart(
     "completeness_table",
@@ -336,6 +351,7 @@ COMPLETENESS_TABLE = Chart(
         "completeness_rate",
     ),
     order_by=(("completeness_rate", True), ("commune_name", True)),
+    filters=(HAS_DOSSIERS,),
 )
 
 CONTACTS = Dashboard(

@@ -219,15 +219,20 @@ def dataset_access() -> dict[str, list[str]]:
     return split
 
 
-def provision_access(home: Home, users: Sequence[User] = ()) -> dict[str, Any]:
-    """Roles, commune rules, users and stale-chart clean-up (``provision_access.py``)."""
-    plan = {
+def access_plan(users: Sequence[User]) -> dict[str, Any]:
+    """The JSON ``superset/provision_access.py`` reads on stdin."""
+    return {
         **dataset_access(),
         "charts": [chart.uuid for d in spec.DASHBOARDS for chart in d.charts],
         "users": [
             {"username": u.username, "password": u.password, "commune": u.commune} for u in users
         ],
     }
+
+
+def provision_access(home: Home, users: Sequence[User] = ()) -> dict[str, Any]:
+    """Roles, commune rules, users and stale-chart clean-up (``provision_access.py``)."""
+    plan = access_plan(users)
     script = superset_dir() / "provision_access.py"
     result = subprocess.run(
         [str(executable("python")), str(script)],
