@@ -90,7 +90,7 @@ class Page:
 
 @contextmanager
 def chromium_page(binary: str, width: int = 1600, height: int = 2200) -> Iterator[Page]:
-    with tempfile.TemporaryDirectory(prefix="motcua-cdp-") as profile:
+    with tempfile.TemporaryDirectory(prefix="motcua-cdp-", ignore_cleanup_errors=True) as profile:
         cmd = [
             binary,
             *FLAGS,

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -118,11 +119,20 @@ class Superset:
 
 @pytest.fixture(scope="module")
 def superset(
-    warehouse: Warehouse, admin_url: str, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest, admin_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Superset]:
-    """Superset with the assets imported by its CLI, as the operator's ``make bi`` does."""
+    """Superset with the assets imported by its CLI, as the operator's ``make bi`` does.
+
+    Its metadata (``db upgrade``, ``init``, the admin) needs no warehouse, so it
+    is set up while dbt builds the marts.
+    """
     if not (ss.venv_dir() / "bin" / "superset").exists():
         pytest.fail(f"{ss.venv_dir()} is missing: `make venv-superset` (make test installs it)")
+    home = ss.Home(tmp_path_factory.mktemp("superset_home"))
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        started = pool.submit(ss.bootstrap, home)
+        warehouse: Warehouse = request.getfixturevalue("warehouse")
+        admin_password, _ = started.result()
     login = f"t{uuid.uuid4().hex[:8]}_superset"
     password = secrets.token_urlsafe(16)
     with psycopg.connect(warehouse.url, autocommit=True) as conn:
@@ -134,10 +144,8 @@ def superset(
         )
     params = config.parse_pg_url(warehouse.url)
     bi_url = config.PgParams(params.host, params.port, login, password, params.dbname).url()
-    home = ss.Home(tmp_path_factory.mktemp("superset_home"))
     server = None
     try:
-        admin_password, _ = ss.bootstrap(home)
         ss.import_assets(home, bi_url)
         commune_password = secrets.token_urlsafe(12)
         report = ss.provision_access(

@@ -296,7 +296,7 @@ def threshold_line(value: float, name: str) -> dict[str, Any]:
         "hideLine": False,
         "style": "dashed",
         "width": 2,
-        "color": {"r": 211, "g": 47, "b": 47, "a": 1},
+        "color": "#d32f2f",  # the chart data API wants a string
         "opacity": "",
         "overrides": {},
         "titleColumn": "",
@@ -460,7 +460,8 @@ def _filter(f: Filter, chart_ids: dict[str, int]) -> dict[str, Any]:
         },
         "defaultDataMask": {
             "extraFormData": extra,
-            "filterState": {"value": default_value},
+            # no value at all (not null) so that defaultToFirstItem picks one
+            "filterState": {"value": default_value} if default_value else {},
             "ownState": {},
         },
         "description": "",
