@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 UV_VERSION := 0.13.8
 
-.PHONY: venv run test lint bench stop lock docs clean report
+.PHONY: venv venv-superset run test lint bench stop lock superset-lock docs clean report bi
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -19,12 +19,24 @@ $(STAMP): requirements.lock pyproject.toml
 
 venv: $(STAMP)
 
+# Apache Superset in its own virtualenv: it pins SQLAlchemy 1.4, Airflow cannot share it
+SUPERSET_VENV := .venv-superset
+SUPERSET_STAMP := $(SUPERSET_VENV)/.installed-$(shell cat superset/requirements.lock | cksum | cut -d' ' -f1)
+
+$(SUPERSET_STAMP): superset/requirements.lock | $(STAMP)
+	test -x $(SUPERSET_VENV)/bin/python || $(BIN)/uv venv -q --python $(PY) $(SUPERSET_VENV)
+	$(BIN)/uv pip install -q --python $(SUPERSET_VENV)/bin/python -r superset/requirements.lock
+	rm -f $(SUPERSET_VENV)/.installed-*
+	touch $(SUPERSET_STAMP)
+
+venv-superset: $(SUPERSET_STAMP)
+
 ## run the nightly pipeline once (embedded Postgres unless WAREHOUSE_URL is set)
 run: venv
 	$(BIN)/python -m motcua run
 
 ## the whole suite: lint (ruff, sqlfluff) + pytest against a real Postgres
-test: venv
+test: venv venv-superset
 	$(BIN)/python -m motcua test
 
 lint: venv
@@ -44,6 +56,10 @@ report: venv
 	$(BIN)/python -m motcua.reports dashboard --period $(PERIOD) $(if $(YEAR),--year $(YEAR)) \
 		--out .local/reports/dashboard.html
 
+## Superset on 127.0.0.1:$(PORT) (default 8088) with the dashboards loaded; Ctrl-C stops it
+bi: venv venv-superset
+	$(BIN)/python -m motcua bi --port $(or $(PORT),8088)
+
 ## stop the embedded PostgreSQL
 stop: venv
 	$(BIN)/python -m motcua stop
@@ -51,6 +67,10 @@ stop: venv
 ## recompile requirements.lock from requirements.in (needs the package index)
 lock: venv
 	$(BIN)/uv pip compile --python-version 3.11 requirements.in -o requirements.lock
+
+## recompile superset/requirements.lock (Superset's own virtualenv)
+superset-lock: venv
+	$(BIN)/uv pip compile --python-version 3.11 superset/requirements.in -o superset/requirements.lock
 
 ## data dictionary: dbt docs generate, then serve on http://127.0.0.1:8081
 docs: venv

@@ -157,6 +157,8 @@ def main(argv: list[str] | None = None) -> None:
     ld.add_argument("--run-date", default=None)
     d = sub.add_parser("docs", help="dbt docs generate (+ serve on --port)")
     d.add_argument("--port", type=int, default=0, help="serve on this port (0: only generate)")
+    bi = sub.add_parser("bi", help="Superset on loopback with the BI assets (make bi)")
+    bi.add_argument("bi_args", nargs=argparse.REMAINDER)
     sub.add_parser("stop", help="stop the embedded PostgreSQL")
     sub.add_parser("url", help="print the warehouse URL (starting the embedded server)")
     args = parser.parse_args(argv)
@@ -180,6 +182,10 @@ def main(argv: list[str] | None = None) -> None:
         _load(args)
     elif args.command == "docs":
         sys.exit(_docs(args.port))
+    elif args.command == "bi":
+        from motcua.bi import cli as bi_cli
+
+        sys.exit(bi_cli.main(args.bi_args))
     elif args.command == "stop":
         from motcua.warehouse.embedded import stop_server
 

@@ -35,9 +35,11 @@ SERVICES = {
     "airflow-worker",
     "airflow-init",
     "mailpit",
+    "superset",
+    "superset-assets",
 }
 AIRFLOW_SERVICES = sorted(s for s in SERVICES if s.startswith("airflow-"))
-ONE_SHOT = {"airflow-init"}
+ONE_SHOT = {"airflow-init", "superset-assets"}
 SECRET_NAME = re.compile(
     r"PASSWORD(?!S_FILE)|SECRET|TOKEN|FERNET|_KEY$|^AIRFLOW_CONN_|SQL_ALCHEMY_CONN|BACKEND"
 )
@@ -66,8 +68,8 @@ def env_example() -> dict[str, str]:
     return pairs
 
 
-def _locked(name: str) -> str:
-    text = (ROOT / "requirements.lock").read_text(encoding="utf-8")
+def _locked(name: str, lock: str = "requirements.lock") -> str:
+    text = (ROOT / lock).read_text(encoding="utf-8")
     match = re.search(rf"^{re.escape(name)}==(\S+)$", text, re.MULTILINE)
     assert match, f"{name} is not in requirements.lock"
     return match.group(1)
@@ -168,6 +170,11 @@ def test_the_mounted_init_script_exists(services: dict[str, dict[str, Any]]) -> 
         source = volume.split(":")[0]
         if source.startswith("./"):
             assert (ROOT / source).is_file(), source
+    for volume in services["superset"]["volumes"]:
+        source = volume.split(":")[0]
+        if source.startswith("./"):
+            assert (ROOT / source / "superset_config.py").is_file(), source
+            assert (ROOT / source / "provision_access.py").is_file(), source
 
 
 def _environment_values(services: dict[str, dict[str, Any]]) -> list[tuple[str, str, str]]:
@@ -264,3 +271,69 @@ def test_the_api_server_logs_admin_in_with_the_password_from_env(
     assert common["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"].startswith("/opt/airflow/")
     assert common["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"] == "admin:admin"
     assert "exec /entrypoint airflow api-server" in script
+
+
+def test_superset_is_the_locked_release_on_loopback_with_a_health_check(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    superset = services["superset"]
+    # the image is the release superset/requirements.lock pins for make bi and the tests
+    assert (
+        superset["image"]
+        == f"apache/superset:{_locked('apache-superset', 'superset/requirements.lock')}"
+    )
+    assert superset["ports"] == ["127.0.0.1:8088:8088"]
+    assert "localhost:8088/health" in " ".join(superset["healthcheck"]["test"])
+    env = superset["environment"]
+    assert env["SUPERSET_CONFIG_PATH"] == "/app/motcua/superset_config.py"
+    assert env["SUPERSET_METADATA_URL"].endswith("@postgres:5432/superset")
+    assert (env["SCARF_ANALYTICS"], env["DO_NOT_TRACK"]) == ("false", "1")
+    for key in ("SUPERSET_SECRET_KEY", "SUPERSET_ADMIN_PASSWORD", "BI_WAREHOUSE_PASSWORD"):
+        assert ONLY_REFERENCE.match(env[key]), key
+    assert (
+        superset["depends_on"]["superset-assets"]["condition"] == "service_completed_successfully"
+    )
+    assert superset["depends_on"]["postgres"]["condition"] == "service_healthy"
+
+
+def test_superset_imports_the_bundle_with_its_own_cli(services: dict[str, dict[str, Any]]) -> None:
+    script = _command(services["superset"])
+    order = [
+        "superset db upgrade",
+        "superset init",
+        "superset fab create-admin",
+        "superset import-datasources -p /bundle/motcua_superset.zip",
+        "superset import-dashboards -p /bundle/motcua_superset.zip",
+        "provision_access.py < /bundle/access_plan.json",
+        "exec gunicorn",
+    ]
+    positions = [script.index(step) for step in order]
+    assert positions == sorted(positions)
+    assert "set -e" in script
+    assets = services["superset-assets"]
+    assert assets["entrypoint"][-4:] == ["bi", "bundle", "--out", "/bundle"]
+    # the bundle names the BI login, never its password
+    assert assets["environment"]["BI_WAREHOUSE_URL"].startswith("postgresql://${BI_WAREHOUSE_USER")
+    assert ":${" not in assets["environment"]["BI_WAREHOUSE_URL"].split("@")[0].split("//")[1]
+    init = (ROOT / "deploy" / "init-superset.sql").read_text(encoding="utf-8")
+    assert "create database superset" in init
+
+
+def test_the_bundle_service_writes_what_the_superset_service_reads(tmp_path: Path) -> None:
+    """`python -m motcua bi bundle`, run for real: the ZIP, the plan, no password."""
+    import zipfile
+
+    env = {**os.environ, "BI_WAREHOUSE_URL": "postgresql://superset_bi@postgres:5432/warehouse"}
+    subprocess.run(
+        [sys.executable, "-m", "motcua", "bi", "bundle", "--out", str(tmp_path)],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    with zipfile.ZipFile(tmp_path / "motcua_superset.zip") as archive:
+        names = archive.namelist()
+        database = archive.read("motcua_superset/databases/motcua_warehouse.yaml").decode()
+    assert "motcua_superset/metadata.yaml" in names
+    assert "postgresql+psycopg2://superset_bi@postgres:5432/warehouse" in database
+    plan = json.loads((tmp_path / "access_plan.json").read_text(encoding="utf-8"))
+    assert plan["users"] == [] and plan["charts"] and plan["rls_datasets"]
