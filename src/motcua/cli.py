@@ -161,6 +161,13 @@ def main(argv: list[str] | None = None) -> None:
     bi.add_argument("bi_args", nargs=argparse.REMAINDER)
     sub.add_parser("stop", help="stop the embedded PostgreSQL")
     sub.add_parser("url", help="print the warehouse URL (starting the embedded server)")
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bi"]:
+        # its own parser: argparse's REMAINDER refuses a first argument that is an
+        # option (`motcua bi --port 8088`, as make bi calls it)
+        from motcua.bi import cli as bi_cli
+
+        sys.exit(bi_cli.main(argv[1:]))
     args = parser.parse_args(argv)
 
     if args.command == "run":
@@ -182,10 +189,6 @@ def main(argv: list[str] | None = None) -> None:
         _load(args)
     elif args.command == "docs":
         sys.exit(_docs(args.port))
-    elif args.command == "bi":
-        from motcua.bi import cli as bi_cli
-
-        sys.exit(bi_cli.main(args.bi_args))
     elif args.command == "stop":
         from motcua.warehouse.embedded import stop_server
 

@@ -94,3 +94,16 @@ def test_a_changed_chart_gets_a_new_uuid_and_the_rest_stay() -> None:
     assert changed.uuid != chart.uuid
     assert spec.LATENESS.uuid == bundle.stable_uuid("dashboard", "motcua-tre-han")
     assert spec.COMMUNE_LATENESS.uuid == bundle.stable_uuid("dataset", "marts.commune_lateness")
+
+
+def test_make_bi_arguments_reach_the_bi_command(tmp_path: Path) -> None:
+    """`make bi` calls `motcua bi --port N`: an option first must not be refused."""
+    from motcua import cli
+
+    with pytest.raises(SystemExit) as done:
+        cli.main(
+            ["bi", "--port", "8099", "bundle", "--url", "postgresql://bi@127.0.0.1:5/wh"]
+            + ["--out", str(tmp_path)]
+        )
+    assert done.value.code == 0
+    assert (tmp_path / "motcua_superset.zip").stat().st_size > 0
