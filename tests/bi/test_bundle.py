@@ -101,9 +101,7 @@ def test_make_bi_arguments_reach_the_bi_command(tmp_path: Path) -> None:
     from motcua import cli
 
     with pytest.raises(SystemExit) as done:
-        cli.main(
-            ["bi", "--port", "8099", "bundle", "--url", "postgresql://bi@127.0.0.1:5/wh"]
-            + ["--out", str(tmp_path)]
-        )
+        url = "postgresql://bi@127.0.0.1:5/wh"
+        cli.main(["bi", "--port", "8099", "bundle", "--url", url, "--out", str(tmp_path)])
     assert done.value.code == 0
     assert (tmp_path / "motcua_superset.zip").stat().st_size > 0
