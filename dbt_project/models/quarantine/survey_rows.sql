@@ -27,11 +27,10 @@ checked_rows as (
 
 unit_codes as (
 
-    select
+    select distinct
         commune_code,
-        min(lookup_from) as first_day
+        code_first_day as first_day
     from {{ ref('int_units__commune_lookup') }}
-    group by commune_code
 
 ),
 

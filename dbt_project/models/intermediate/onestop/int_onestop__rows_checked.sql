@@ -186,11 +186,10 @@ staged_rows as (
 unit_codes as (
 
     -- each code of the unit reference with the first day it names a unit
-    select
+    select distinct
         commune_code,
-        min(lookup_from) as first_day
+        code_first_day as first_day
     from {{ ref('int_units__commune_lookup') }}
-    group by commune_code
 
 ),
 
