@@ -11,7 +11,15 @@
     One-stop-shop rows that cannot be loaded as a dossier, with their
     lineage, the reasons (codes and a readable text) and the values as
     delivered (NFC, trimmed). Personal data stays here, never in marts.
+    The rules are int_onestop__rows_checked's; this only words them.
 -#}
+{%- set after_load -%}
+    ' more than {{ var('load_grace_days') }} day{{ 's' if var('load_grace_days') != 1 }}'
+    || ' after its file was loaded (' || {{ local_date('checked_rows.loaded_at') }} || ')'
+{%- endset -%}
+{%- set promised_too_far -%}
+    ' more than {{ var('max_days_promised_after_received') }} days after Ngày tiếp nhận'
+{%- endset %}
 with
 
 checked_rows as (
@@ -20,6 +28,15 @@ checked_rows as (
     -- quarantined rows
     select * from {{ ref('int_onestop__rows_checked') }}
     where not is_valid
+
+),
+
+unit_codes as (
+
+    select distinct
+        commune_code,
+        code_first_day as first_day
+    from {{ ref('int_units__commune_lookup') }}
 
 ),
 
@@ -42,13 +59,36 @@ explained as (
                             then
                                 'date that does not parse in '
                                 || array_to_string(checked_rows.unparseable_dates, ', ')
+                        when 'received_before_unit_valid'
+                            then
+                                'Ngày tiếp nhận '
+                                || quote_literal(checked_rows.received_at_text)
+                                || ' is before ' || unit_codes.first_day
+                                || ', the first day on which the administrative-unit'
+                                || ' reference knows Mã đơn vị '
+                                || quote_literal(checked_rows.unit_code)
                         when 'missing_received_date' then 'missing Ngày tiếp nhận'
                         when 'unknown_status'
                             then
                                 'unknown Trạng thái '
                                 || coalesce(quote_literal(checked_rows.status_text), '(empty)')
+                        when 'unknown_channel'
+                            then 'unknown Kênh nộp ' || quote_literal(checked_rows.channel_text)
+                        when 'unknown_reception_place'
+                            then
+                                'unknown Nơi tiếp nhận '
+                                || quote_literal(checked_rows.reception_place)
                         when 'missing_due_date' then 'missing Ngày hẹn trả'
                         when 'due_before_received' then 'Ngày hẹn trả earlier than Ngày tiếp nhận'
+                        when 'due_too_far'
+                            then
+                                'Ngày hẹn trả ' || quote_literal(checked_rows.due_at_text)
+                                || {{ promised_too_far }}
+                        when 'apology_due_too_far'
+                            then
+                                'Ngày hẹn trả lại '
+                                || quote_literal(checked_rows.apology_due_at_text)
+                                || {{ promised_too_far }}
                         when 'result_before_received'
                             then
                                 'Ngày có kết quả earlier than Ngày tiếp nhận'
@@ -58,6 +98,26 @@ explained as (
                         when 'result_status_without_result_date'
                             then
                                 'status ' || checked_rows.status || ' with neither result date'
+                        when 'received_after_load'
+                            then
+                                'Ngày tiếp nhận ' || quote_literal(checked_rows.received_at_text)
+                                || {{ after_load }}
+                        when 'result_after_load'
+                            then
+                                'Ngày có kết quả ' || quote_literal(checked_rows.result_at_text)
+                                || {{ after_load }}
+                        when 'returned_after_load'
+                            then
+                                'Ngày trả kết quả ' || quote_literal(checked_rows.returned_at_text)
+                                || {{ after_load }}
+                        when 'apology_after_load'
+                            then
+                                'Ngày xin lỗi ' || quote_literal(checked_rows.apology_at_text)
+                                || {{ after_load }}
+                        when 'updated_after_load'
+                            then
+                                'Cập nhật lúc ' || quote_literal(checked_rows.updated_at_text)
+                                || {{ after_load }}
                         else reasons.code
                     end,
                     '; ' order by reasons.position
@@ -66,6 +126,8 @@ explained as (
                 as reasons (code, position)
         ) as reason
     from checked_rows
+    left join unit_codes
+        on checked_rows.unit_code = unit_codes.commune_code
 
 ),
 

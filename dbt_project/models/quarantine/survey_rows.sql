@@ -9,14 +9,28 @@
 {#-
     Survey rows that cannot be used, with their lineage, the reasons (codes
     and a readable text) and the values as delivered (NFC, trimmed).
-    The free-text comment may hold personal data: it stays here.
+    The free-text comment may hold personal data: it stays here. The rules
+    are int_survey__rows_checked's; this only words them.
 -#}
+{%- set after_load -%}
+    ' more than {{ var('load_grace_days') }} day{{ 's' if var('load_grace_days') != 1 }}'
+    || ' after its file was loaded (' || checked_rows.load_day || ')'
+{%- endset %}
 with
 
 checked_rows as (
 
     select * from {{ ref('int_survey__rows_checked') }}
     where not is_valid
+
+),
+
+unit_codes as (
+
+    select distinct
+        commune_code,
+        code_first_day as first_day
+    from {{ ref('int_units__commune_lookup') }}
 
 ),
 
@@ -39,6 +53,50 @@ explained as (
                                 'Năm '
                                 || coalesce(quote_literal(checked_rows.survey_year_text), 'empty')
                                 || ' does not parse'
+                        when 'unknown_agency'
+                            then
+                                'Cơ quan '
+                                || coalesce(
+                                    quote_literal(checked_rows.agency_text) || ' is', 'empty:'
+                                )
+                                || ' not UBND, Trạm y tế or Trường học'
+                        when 'unparseable_survey_date'
+                            then
+                                'Ngày khảo sát '
+                                || quote_literal(checked_rows.survey_date_text)
+                                || ' does not parse'
+                        when 'survey_date_outside_year'
+                            then
+                                'Ngày khảo sát '
+                                || quote_literal(checked_rows.survey_date_text)
+                                || ' neither in Năm ' || checked_rows.survey_year
+                                || ' nor in the year after'
+                        when 'surveyed_before_unit_valid'
+                            then
+                                case
+                                    when checked_rows.survey_date is not null
+                                        then
+                                            'Ngày khảo sát '
+                                            || quote_literal(checked_rows.survey_date_text)
+                                    else
+                                        'survey day '
+                                        || {{ survey_day('checked_rows') }}
+                                        || ' (1 July of Năm, no Ngày khảo sát)'
+                                end
+                                || ' is before ' || unit_codes.first_day
+                                || ', the first day on which the administrative-unit'
+                                || ' reference knows Mã đơn vị '
+                                || quote_literal(checked_rows.unit_code)
+                        when 'survey_year_after_load'
+                            then
+                                'Năm ' || checked_rows.survey_year
+                                || ' after its file was loaded (' || checked_rows.load_day
+                                || ')'
+                        when 'survey_date_after_load'
+                            then
+                                'Ngày khảo sát '
+                                || quote_literal(checked_rows.survey_date_text)
+                                || {{ after_load }}
                         else reasons.code
                     end,
                     '; ' order by reasons.position
@@ -47,6 +105,8 @@ explained as (
                 as reasons (code, position)
         ) as reason
     from checked_rows
+    left join unit_codes
+        on checked_rows.unit_code = unit_codes.commune_code
 
 ),
 

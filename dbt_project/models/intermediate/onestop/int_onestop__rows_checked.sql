@@ -16,7 +16,9 @@
 
 {#-
     Every staged one-stop-shop row with the list of quarantine reasons of
-    SOURCES.md §1 (empty list = valid). This is the only place where those
+    SOURCES.md §1 and of the values a rule or the grain depends on that lie
+    outside their vocabulary or range (empty list = valid; the codes are
+    listed in _onestop__models.yml). This is the only place where those
     rules live: quarantine.onestop_rows keeps the rows with a reason,
     int_onestop__dossiers_current the others, ops.file_reconciliation counts
     both. The texts as delivered and the personal data are kept for the
@@ -32,11 +34,111 @@
     when the model is rebuilt. One index on (is_valid, arrival_at) finds both
     the valid rows arrived after a mark (the incremental models downstream)
     and the quarantined rows (quarantine.onestop_rows): one pass over the
-    table to build it, not two. After editing the unit reference, run with
+    table to build it, not two. The reasons are computed once per row (a
+    computed_once lateral), not once per use of is_valid. After editing the
+    unit reference or the range vars of dbt_project.yml, run with
     --full-refresh (and everything downstream with it: `dbt build
     --full-refresh`).
 -#}
 -- depends_on: {{ ref('stg_loader__load_files') }}
+
+{#- the quarantine reasons of a row (empty = valid), in the documented order -#}
+{%- set reasons -%}
+case
+    -- a malformed record's fields cannot be trusted: that is its only reason
+    when staged_rows.row_error is not null then array['malformed_row']
+    else array_remove(
+        array[
+            case when staged_rows.dossier_code is null then 'empty_dossier_code' end,
+            case when unit_codes.commune_code is null then 'unknown_unit_code' end,
+            case
+                when staged_rows.received_at::date < unit_codes.first_day
+                    then 'received_before_unit_valid'
+            end,
+            case
+                when cardinality(staged_rows.unparseable_dates) > 0
+                    then 'unparseable_date'
+            end,
+            case
+                when staged_rows.received_at_text is null
+                    then 'missing_received_date'
+            end,
+            case when staged_rows.status is null then 'unknown_status' end,
+            -- an empty channel or reception place is allowed (optional
+            -- columns): received_unknown_channel, received_outside_one_stop
+            case
+                when staged_rows.channel is null and staged_rows.channel_text is not null
+                    then 'unknown_channel'
+            end,
+            case
+                when
+                    staged_rows.reception_place is null
+                    and staged_rows.reception_place_text is not null
+                    then 'unknown_reception_place'
+            end,
+            case
+                when
+                    staged_rows.due_at_text is null
+                    and (staged_rows.status is distinct from 'Từ chối tiếp nhận')
+                    then 'missing_due_date'
+            end,
+            case
+                when staged_rows.due_at::date < staged_rows.received_at::date
+                    then 'due_before_received'
+            end,
+            case
+                when staged_rows.due_at::date > {{ promised_date_limit('staged_rows') }}
+                    then 'due_too_far'
+            end,
+            case
+                when staged_rows.result_at::date < staged_rows.received_at::date
+                    then 'result_before_received'
+            end,
+            case
+                when staged_rows.returned_at::date < staged_rows.received_at::date
+                    then 'returned_before_received'
+            end,
+            case
+                when
+                    staged_rows.status in ('Đã có kết quả', 'Đã trả kết quả')
+                    and staged_rows.result_at_text is null
+                    and staged_rows.returned_at_text is null
+                    then 'result_status_without_result_date'
+            end,
+            -- what the record says happened cannot have happened after its
+            -- file was loaded
+            case
+                when staged_rows.received_at::date > {{ load_day_limit('staged_rows') }}
+                    then 'received_after_load'
+            end,
+            case
+                when staged_rows.result_at::date > {{ load_day_limit('staged_rows') }}
+                    then 'result_after_load'
+            end,
+            case
+                when staged_rows.returned_at::date > {{ load_day_limit('staged_rows') }}
+                    then 'returned_after_load'
+            end,
+            case
+                when staged_rows.apology_at::date > {{ load_day_limit('staged_rows') }}
+                    then 'apology_after_load'
+            end,
+            case
+                when
+                    staged_rows.apology_due_at::date
+                    > {{ promised_date_limit('staged_rows') }}
+                    then 'apology_due_too_far'
+            end,
+            case
+                when staged_rows.updated_at::date > {{ load_day_limit('staged_rows') }}
+                    then 'updated_after_load'
+            end
+        ],
+        null
+    )
+end
+{%- endset -%}
+{%- set verdict = [('quarantine_reasons', 'text[]', reasons)] %}
 
 with
 
@@ -81,9 +183,13 @@ staged_rows as (
 
 ),
 
-known_units as (
+unit_codes as (
 
-    select distinct commune_code from {{ ref('stg_reference__admin_units') }}
+    -- each code of the unit reference with the first day it names a unit
+    select distinct
+        commune_code,
+        code_first_day as first_day
+    from {{ ref('int_units__commune_lookup') }}
 
 ),
 
@@ -91,54 +197,15 @@ checked as (
 
     select
         staged_rows.*,
-        case
-            -- a malformed record's fields cannot be trusted: that is its only reason
-            when staged_rows.row_error is not null then array['malformed_row']
-            else array_remove(
-                array[
-                    case when staged_rows.dossier_code is null then 'empty_dossier_code' end,
-                    case when known_units.commune_code is null then 'unknown_unit_code' end,
-                    case
-                        when cardinality(staged_rows.unparseable_dates) > 0
-                            then 'unparseable_date'
-                    end,
-                    case
-                        when staged_rows.received_at_text is null
-                            then 'missing_received_date'
-                    end,
-                    case when staged_rows.status is null then 'unknown_status' end,
-                    case
-                        when
-                            staged_rows.due_at_text is null
-                            and (staged_rows.status is distinct from 'Từ chối tiếp nhận')
-                            then 'missing_due_date'
-                    end,
-                    case
-                        when staged_rows.due_at::date < staged_rows.received_at::date
-                            then 'due_before_received'
-                    end,
-                    case
-                        when staged_rows.result_at::date < staged_rows.received_at::date
-                            then 'result_before_received'
-                    end,
-                    case
-                        when staged_rows.returned_at::date < staged_rows.received_at::date
-                            then 'returned_before_received'
-                    end,
-                    case
-                        when
-                            staged_rows.status in ('Đã có kết quả', 'Đã trả kết quả')
-                            and staged_rows.result_at_text is null
-                            and staged_rows.returned_at_text is null
-                            then 'result_status_without_result_date'
-                    end
-                ],
-                null
-            )
-        end as quarantine_reasons
+        verdict.quarantine_reasons  -- noqa: RF01
     from staged_rows
-    left join known_units
-        on staged_rows.unit_code = known_units.commune_code
+    -- read by the reasons, which sqlfluff cannot see
+    left join unit_codes  -- noqa: ST11
+        on staged_rows.unit_code = unit_codes.commune_code
+    -- the reasons once per row (ROWS FROM, which sqlfluff cannot parse: see
+    -- macro computed_once): as a plain column, the planner would paste the
+    -- whole list into each of the ~20 uses of is_valid below
+    cross join lateral {{ computed_once('verdict', verdict) }}  -- noqa: PRS
 
 ),
 
@@ -169,7 +236,9 @@ final as (
         sector,
         channel,
         case when not is_valid then channel_text end as channel_text,
-        reception_place,
+        -- the canonical value of a valid row; as delivered for a quarantined one
+        case when is_valid then reception_place else reception_place_text end
+            as reception_place,
         status,
         case when not is_valid then status_text end as status_text,
         received_at,

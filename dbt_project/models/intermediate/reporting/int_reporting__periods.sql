@@ -1,8 +1,12 @@
 {#-
     Reporting periods of every type (month, quarter, half_year, year) from
     the one containing the first received date in the data through the one
-    containing run_date. period_end is the real end of the period; the
-    cut-off is run_date for the period that contains it.
+    containing run_date. Only valid dossiers reach the ledger: a received
+    date before the unit reference knows the unit, or after the day its
+    file was loaded, is quarantined (int_onestop__rows_checked), so a typo
+    like 1985 cannot stretch the grid back to it. period_end is the real
+    end of the period; the cut-off is run_date for the period that contains
+    it.
 -#}
 with
 

@@ -3,8 +3,12 @@
     in several files is one response, taken from the file whose name sorts
     last (then the last row). A row without `Mã phiếu` is its own response.
     The unit version is the one the code meant on the survey date, or on
-    1 July of the survey year when the date is missing. No personal data:
-    the free-text comment is left out.
+    1 July of the survey year when the date is missing (macro survey_day;
+    a row whose code meant no unit yet that day is quarantined). As of the
+    run date, like the period marts: a response of a later year, or dated
+    after the run date, does not count yet (an as-of run for a past date;
+    in a nightly run the quarantine's load-day bound already keeps them
+    out). No personal data: the free-text comment is left out.
 -#}
 with
 
@@ -56,9 +60,12 @@ final as (
     left join commune_lookup
         on
             ranked.unit_code = commune_lookup.commune_code
-            and coalesce(ranked.survey_date, make_date(ranked.survey_year, 7, 1))
+            and {{ survey_day('ranked') }}
             between commune_lookup.lookup_from and commune_lookup.lookup_to
-    where ranked.version_rank = 1
+    where
+        ranked.version_rank = 1
+        and ranked.survey_year <= extract(year from '{{ run_date() }}'::date)
+        and (ranked.survey_date is null or ranked.survey_date <= '{{ run_date() }}'::date)
 
 )
 

@@ -1,8 +1,15 @@
 {#-
-    Every staged survey row with the list of quarantine reasons of
-    SOURCES.md §2 (empty list = valid): a malformed record, a `Mã đơn vị`
-    not in the unit reference, a `Năm` that does not parse. Answers that are
-    not 1..5 are not a reason: they only void that element.
+    Every staged survey row with the list of quarantine reasons (empty list
+    = valid): those of SOURCES.md §2 (a malformed record, a `Mã đơn vị` not
+    in the unit reference, a `Năm` that does not parse) and every value the
+    grain (commune × year × service) depends on outside its vocabulary or
+    range: an unknown or empty `Cơ quan`, a `Ngày khảo sát` that does not
+    parse or lies outside `Năm` and the year after (a year's survey may be
+    carried out after it ends, never before it begins), a survey day before
+    the unit reference knows the code, a year or date after the day its
+    file was loaded (macro load_day_limit). Answers that are not 1..5 are
+    not a reason: they only void that element. The codes are listed in
+    _survey__models.yml; the only place these rules live.
 -#}
 with
 
@@ -12,9 +19,13 @@ staged_rows as (
 
 ),
 
-known_units as (
+unit_codes as (
 
-    select distinct commune_code from {{ ref('stg_reference__admin_units') }}
+    -- each code of the unit reference with the first day it names a unit
+    select distinct
+        commune_code,
+        code_first_day as first_day
+    from {{ ref('int_units__commune_lookup') }}
 
 ),
 
@@ -27,15 +38,43 @@ checked as (
             when staged_rows.row_error is not null then array['malformed_row']
             else array_remove(
                 array[
-                    case when known_units.commune_code is null then 'unknown_unit_code' end,
-                    case when staged_rows.survey_year is null then 'unparseable_year' end
+                    case when unit_codes.commune_code is null then 'unknown_unit_code' end,
+                    case when staged_rows.survey_year is null then 'unparseable_year' end,
+                    case when staged_rows.agency_type is null then 'unknown_agency' end,
+                    case
+                        when
+                            staged_rows.survey_date_text is not null
+                            and staged_rows.survey_date is null
+                            then 'unparseable_survey_date'
+                    end,
+                    case
+                        when
+                            staged_rows.survey_date
+                            not between make_date(staged_rows.survey_year, 1, 1)
+                            and make_date(staged_rows.survey_year + 1, 12, 31)
+                            then 'survey_date_outside_year'
+                    end,
+                    case
+                        when {{ survey_day('staged_rows') }} < unit_codes.first_day
+                            then 'surveyed_before_unit_valid'
+                    end,
+                    case
+                        when
+                            staged_rows.survey_year
+                            > extract(year from {{ load_day_limit('staged_rows') }})
+                            then 'survey_year_after_load'
+                    end,
+                    case
+                        when staged_rows.survey_date > {{ load_day_limit('staged_rows') }}
+                            then 'survey_date_after_load'
+                    end
                 ],
                 null
             )
         end as quarantine_reasons
     from staged_rows
-    left join known_units
-        on staged_rows.unit_code = known_units.commune_code
+    left join unit_codes
+        on staged_rows.unit_code = unit_codes.commune_code
 
 ),
 
@@ -47,6 +86,7 @@ final as (
         file_name,
         row_number,
         loaded_at,
+        load_day,
         row_error,
         raw_record,
         response_id,

@@ -1,7 +1,8 @@
 {#-
     Every raw one-stop-shop row with its lineage, text normalised (NFC,
     trimmed, empty -> null), channel / status / reception place mapped to
-    their canonical Vietnamese values and dates parsed safely. Nothing is
+    their canonical Vietnamese values (null when not in the vocabulary: the
+    text as delivered stays beside them) and dates parsed safely. Nothing is
     filtered or judged here: int_onestop__rows_checked applies the
     quarantine rules.
 -#}
@@ -38,7 +39,7 @@
     ('reception_place', 'text', map_vocabulary('cleaned.reception_place_text', [
         ('Bộ phận một cửa', ['bo phan mot cua']),
         ('Công chức chuyên môn', ['cong chuc chuyen mon']),
-    ], default='cleaned.reception_place_text')),
+    ])),
     ('status', 'text', map_vocabulary('cleaned.status_text', [
         ('Đã tiếp nhận', ['da tiep nhan']),
         ('Đang xử lý', ['dang xu ly']),
@@ -65,6 +66,7 @@
     ('apology_at', 'timestamp', vn_datetime_from_parts('keyed.apology_at_parts')),
     ('apology_due_at', 'timestamp', vn_datetime_from_parts('keyed.apology_due_at_parts')),
     ('updated_at', 'timestamp', vn_datetime_from_parts('keyed.updated_at_parts')),
+    ('load_day', 'date', local_date('keyed.loaded_at')),
 ] -%}
 
 with
@@ -121,6 +123,7 @@ final as (
         file_name,
         row_number,
         loaded_at,
+        load_day,
         row_error,
         raw_record,
         dossier_code,
@@ -132,6 +135,7 @@ final as (
         channel,
         channel_text,
         reception_place,
+        reception_place_text,
         status,
         status_text,
         received_at,

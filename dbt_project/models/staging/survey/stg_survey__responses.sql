@@ -1,9 +1,9 @@
 {#-
     Every raw survey row with its lineage, text normalised (NFC, trimmed,
     empty -> null), the year and date parsed safely, the agency mapped to
-    its canonical name and each answer turned into 1..5 (number or label)
-    or null. Nothing is filtered here: int_survey__rows_checked applies the
-    quarantine rules.
+    its canonical name (null when not in the vocabulary) and each answer
+    turned into 1..5 (number or label) or null. Nothing is filtered here:
+    int_survey__rows_checked applies the quarantine rules.
 -#}
 with
 
@@ -21,6 +21,7 @@ cleaned as (
         file_name,
         row_number::bigint as row_number,
         loaded_at,
+        {{ local_date('loaded_at') }} as load_day,
         {{ clean_text('row_error') }} as row_error,
         raw_record,
         {{ clean_text('response_id') }} as response_id,
@@ -59,12 +60,13 @@ final as (
         file_name,
         row_number,
         loaded_at,
+        load_day,
         row_error,
         raw_record,
         response_id,
         case
             when
-                survey_year_text ~ '^[0-9]{4}(\.0+)?$'
+                survey_year_text ~ '^[0-9]{4}([.,]0+)?$'
                 and left(survey_year_text, 4)::int between 1900 and 2100
                 then left(survey_year_text, 4)::int
         end as survey_year,
