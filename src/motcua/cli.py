@@ -158,7 +158,9 @@ def main(argv: list[str] | None = None) -> None:
     d = sub.add_parser("docs", help="dbt docs generate (+ serve on --port)")
     d.add_argument("--port", type=int, default=0, help="serve on this port (0: only generate)")
     sub.add_parser("stop", help="stop the embedded PostgreSQL")
-    sub.add_parser("url", help="print the warehouse URL (starting the embedded server)")
+    sub.add_parser(
+        "url", help="print the warehouse URL, password masked (starting the embedded server)"
+    )
     args = parser.parse_args(argv)
 
     if args.command == "run":
@@ -187,4 +189,5 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "url":
         from motcua.runner import resolve_warehouse
 
-        print(resolve_warehouse()[0])
+        # never the secret itself: the embedded one is in .local/pg/password
+        print(config.parse_pg_url(resolve_warehouse()[0]).masked())
