@@ -17,7 +17,7 @@ from __future__ import annotations
 from airflow.sdk import CronTriggerTimetable, Param, dag, task
 
 from motcua.orchestration import nightly
-from motcua.orchestration.defaults import DEFAULT_ARGS, START_DATE
+from motcua.orchestration.defaults import DEFAULT_ARGS, START_DATE, notify_run_failure
 
 TAGS = ["motcua", "reports"]
 
@@ -31,6 +31,7 @@ TAGS = ["motcua", "reports"]
     tags=TAGS,
     doc_md=__doc__,
     default_args=DEFAULT_ARGS,
+    on_failure_callback=notify_run_failure,
     params={"day": Param(None, type=["null", "string"], format="date")},
 )
 def motcua_monthly_reports() -> None:

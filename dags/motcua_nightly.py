@@ -24,6 +24,12 @@ Every night at **01:00 Asia/Ho_Chi_Minh**:
 
 Trigger with conf `{"run_date": "YYYY-MM-DD"}` to compute figures as of
 another date (default: the run's logical date in Asia/Ho_Chi_Minh).
+
+One run at a time per warehouse: every task holds the warehouse's run lock
+(a PostgreSQL advisory lock, shared by the tasks of one run); a task that
+finds another run (a `make run`) holding it fails, naming it, and retries.
+A failed run always alerts provincial IT, through the outbox when no mail
+server or database is reachable.
 """
 
 from __future__ import annotations
@@ -33,10 +39,11 @@ from airflow.sdk import CronTriggerTimetable, Param, dag, task
 from motcua.alerts.callbacks import nightly_deadline
 from motcua.orchestration import assets, dbt_group, nightly
 from motcua.orchestration.defaults import (
-    DEFAULT_ARGS,
+    NIGHTLY_ARGS,
     NIGHTLY_CRON,
     START_DATE,
     TAGS,
+    notify_run_failure,
 )
 
 
@@ -48,7 +55,8 @@ from motcua.orchestration.defaults import (
     max_active_runs=1,
     tags=TAGS,
     doc_md=__doc__,
-    default_args=DEFAULT_ARGS,
+    default_args=NIGHTLY_ARGS,  # every task holds the warehouse's run lock
+    on_failure_callback=notify_run_failure,  # a failed run always alerts
     deadline=nightly_deadline(),  # not finished by 06:00 Asia/Ho_Chi_Minh: alert
     params={"run_date": Param(None, type=["null", "string"], format="date")},
 )
@@ -86,8 +94,10 @@ def motcua_nightly() -> None:
         return nightly.alert(run_date, pipeline, contacts)
 
     @task(outlets=assets.MARTS)
-    def summarise(run_date: str, alerted: dict) -> dict:
-        return nightly.summarise(run_date, alerted)
+    def summarise(run_date: str, alerted: dict, **context: object) -> dict:
+        # this run's loads (upstream through the transform), for its own counts
+        loads = context["ti"].xcom_pull(task_ids=list(nightly.LOAD_TASKS))  # type: ignore[attr-defined]
+        return nightly.summarise(run_date, alerted, loads)
 
     run_date = resolve_run_date()
     prepare = dbt_group.build_group("transform", exclude=dbt_group.PREPARE_EXCLUDE)

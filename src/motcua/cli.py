@@ -160,7 +160,9 @@ def main(argv: list[str] | None = None) -> None:
     bi = sub.add_parser("bi", help="Superset on loopback with the BI assets (make bi)")
     bi.add_argument("bi_args", nargs=argparse.REMAINDER)
     sub.add_parser("stop", help="stop the embedded PostgreSQL")
-    sub.add_parser("url", help="print the warehouse URL (starting the embedded server)")
+    sub.add_parser(
+        "url", help="print the warehouse URL, password masked (starting the embedded server)"
+    )
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["bi"]:
         # its own parser: argparse's REMAINDER refuses a first argument that is an
@@ -196,4 +198,5 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "url":
         from motcua.runner import resolve_warehouse
 
-        print(resolve_warehouse()[0])
+        # never the secret itself: the embedded one is in .local/pg/password
+        print(config.parse_pg_url(resolve_warehouse()[0]).masked())

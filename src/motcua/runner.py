@@ -5,22 +5,37 @@ Resolves the environment contract (``WAREHOUSE_URL``, ``INBOX_DIR``,
 generates the sample inbox when it is missing, prepares Airflow's metadata
 database and the dbt manifest, runs the nightly DAG once with
 ``airflow dags test`` (a real DAG run, in-process) and prints the summary.
+
+One run at a time per warehouse: the runner takes the warehouse's run lock
+(``motcua.warehouse.run_lock``) before it touches anything and holds it to
+the end; a second ``make run`` (or one started while a scheduled run works)
+stops at once with who holds it and since when, exit status 1. Each run
+writes its logs to a directory of its own, ``run-logs/<time>-<pid>/``. A run
+that fails alerts even when nothing inside Airflow could (see
+:func:`alert_on_failure`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import psycopg
 
 from motcua import config
 from motcua.orchestration.defaults import WAREHOUSE_CONN_ID
+from motcua.warehouse import run_lock
+
+DAG_ID = "motcua_nightly"
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -35,29 +50,43 @@ class RunSettings:
 
 
 def _ensure_database(server_url: str, name: str) -> None:
+    """Create database ``name`` if missing; two processes doing it at once both succeed."""
     with psycopg.connect(server_url, autocommit=True) as conn:
         found = conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone()
-        if not found:
-            conn.execute(f'create database "{name}"')
+        if not found:  # another process may create it meanwhile: fine too
+            with contextlib.suppress(
+                psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation
+            ):
+                conn.execute(f'create database "{name}"')
+
+
+def warehouse_url() -> str:
+    """``WAREHOUSE_URL``, or the embedded server's ``warehouse`` (started if needed)."""
+    external = os.environ.get("WAREHOUSE_URL")
+    if external:
+        return config.parse_pg_url(external).url()
+    from motcua.warehouse.embedded import ensure_server
+
+    return ensure_server().url("warehouse")
+
+
+def airflow_db_url(warehouse: str) -> str:
+    """Airflow's metadata database beside the warehouse (created if missing)."""
+    params = config.parse_pg_url(warehouse)
+    if not os.environ.get("WAREHOUSE_URL"):  # the embedded server's own `airflow`
+        return params.url("airflow", driver="postgresql+psycopg2")
+    explicit = os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN")
+    if explicit:
+        return explicit
+    name = f"{params.dbname}_airflow"
+    _ensure_database(params.url("postgres"), name)
+    return params.url(name, driver="postgresql+psycopg2")
 
 
 def resolve_warehouse() -> tuple[str, str]:
     """(warehouse URL, Airflow metadata URL): external when WAREHOUSE_URL is set."""
-    external = os.environ.get("WAREHOUSE_URL")
-    if external:
-        params = config.parse_pg_url(external)
-        airflow_db = os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN")
-        if not airflow_db:
-            name = f"{params.dbname}_airflow"
-            _ensure_database(params.url("postgres"), name)
-            airflow_db = params.url(name, driver="postgresql+psycopg2")
-        return params.url(), airflow_db
-    from motcua.warehouse.embedded import ensure_server
-
-    server = ensure_server()
-    return server.url("warehouse"), server.url("airflow").replace(
-        "postgresql://", "postgresql+psycopg2://"
-    )
+    url = warehouse_url()
+    return url, airflow_db_url(url)
 
 
 def resolve_inbox() -> tuple[Path, bool, date | None]:
@@ -77,14 +106,29 @@ def resolve_inbox() -> tuple[Path, bool, date | None]:
     return inbox, True, config.parse_run_date(run_date) if run_date else None
 
 
-def resolve() -> RunSettings:
-    warehouse_url, airflow_db_url = resolve_warehouse()
+def resolve(warehouse: str | None = None) -> RunSettings:
+    """The run's settings; ``warehouse``: its URL when already resolved (and locked)."""
+    url = warehouse or warehouse_url()
     inbox, sample, sample_date = resolve_inbox()
     if os.environ.get("RUN_DATE"):
         run_date = config.parse_run_date(os.environ["RUN_DATE"])
     else:
         run_date = sample_date or config.today_local()
-    return RunSettings(warehouse_url, airflow_db_url, inbox, run_date, sample)
+    return RunSettings(url, airflow_db_url(url), inbox, run_date, sample)
+
+
+def runner_name() -> str:
+    """Who holds the lock, as a refused second run reports it."""
+    return f"{run_lock.NAME_PREFIX}make-run pid={os.getpid()} host={socket.gethostname()}"
+
+
+def lock_warehouse(url: str) -> run_lock.RunLock:
+    """The warehouse's run lock for this run, or exit 1 saying who holds it."""
+    try:
+        return run_lock.acquire(url, runner_name())
+    except run_lock.WarehouseBusy as busy:
+        masked = config.parse_pg_url(url).masked()
+        raise SystemExit(f"motcua run: the warehouse {masked} is busy: {busy}") from None
 
 
 def airflow_env(settings: RunSettings, home: Path | None = None) -> dict[str, str]:
@@ -117,6 +161,15 @@ def airflow_env(settings: RunSettings, home: Path | None = None) -> dict[str, st
     return env
 
 
+class StepFailed(SystemExit):
+    """A step of the run failed; ``step`` and ``log`` say which and where to look."""
+
+    def __init__(self, message: str, step: str, log: Path | None) -> None:
+        super().__init__(message)
+        self.step = step
+        self.log = log
+
+
 def _run(cmd: list[str], env: dict[str, str], log: Path | None = None) -> None:
     """Run a step; with ``log``, its output goes there and only a failure is shown."""
     if log is None:
@@ -129,7 +182,13 @@ def _run(cmd: list[str], env: dict[str, str], log: Path | None = None) -> None:
             tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-40:]
             print("\n".join(tail), file=sys.stderr)
         where = f" (full log: {log})" if log else ""
-        raise SystemExit(f"command failed ({result.returncode}): {' '.join(cmd)}{where}")
+        words = [Path(cmd[0]).name]
+        for arg in cmd[1:4]:
+            if arg.startswith("-"):
+                break
+            words.append(arg)
+        step = " ".join(words)  # "dbt parse", "airflow db migrate", "airflow dags test <dag>"
+        raise StepFailed(f"command failed ({result.returncode}): {' '.join(cmd)}{where}", step, log)
 
 
 def dbt_parse(env: dict[str, str], logs: Path) -> None:
@@ -149,22 +208,92 @@ def run_dag(env: dict[str, str], run_date: date, logs: Path) -> None:
     _run(cmd, env, logs / "nightly_dag.log")
 
 
-def run_pipeline(settings: RunSettings, airflow_home: Path | None = None) -> None:
-    """Prepare Airflow and the dbt manifest, then run the nightly DAG once."""
-    env = airflow_env(settings, airflow_home)
-    logs = Path(env["AIRFLOW_HOME"]) / "run-logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    dbt_parse(env, logs)
-    migrate_airflow(env, logs)
-    run_dag(env, settings.run_date, logs)
+def run_logs_dir(home: Path, started: datetime) -> Path:
+    """``run-logs/<time>-<pid>/`` for this run's logs, and ``run-logs/latest`` pointing to it."""
+    base = home / "run-logs"
+    base.mkdir(parents=True, exist_ok=True)
+    stem = f"{started:%Y%m%dT%H%M%S}-{os.getpid()}"
+    for n in range(1, 100):
+        logs = base / (stem if n == 1 else f"{stem}-{n}")
+        try:
+            logs.mkdir()
+        except FileExistsError:
+            continue
+        link = base / f".latest-{os.getpid()}"
+        link.unlink(missing_ok=True)
+        link.symlink_to(logs.name)
+        link.replace(base / "latest")
+        return logs
+    raise RuntimeError(f"no free run-log directory under {base}")
+
+
+def run_pipeline(
+    settings: RunSettings, airflow_home: Path | None = None, lock: run_lock.RunLock | None = None
+) -> Path:
+    """Prepare Airflow and the dbt manifest, then run the nightly DAG once; return its logs.
+
+    Under the warehouse's run lock: ``lock`` when the caller holds it already,
+    else taken here (exit 1 when another run holds it) and released at the end.
+    """
+    held = lock or lock_warehouse(settings.warehouse_url)
+    try:
+        env = airflow_env(settings, airflow_home)
+        env[run_lock.HOLDER_ENV] = str(held.backend_pid)  # the DAG's tasks: "the lock is ours"
+        with alert_on_failure(env) as started:
+            logs = run_logs_dir(Path(env["AIRFLOW_HOME"]), started)
+            dbt_parse(env, logs)
+            migrate_airflow(env, logs)
+            run_dag(env, settings.run_date, logs)
+        return logs
+    finally:
+        if lock is None:
+            held.release()
+
+
+@contextlib.contextmanager
+def alert_on_failure(env: dict[str, str], dag_id: str = DAG_ID) -> Iterator[datetime]:
+    """The last line of defence: a failed step that Airflow could not report alerts here.
+
+    The task and DAG failure callbacks record every failure alert they send
+    (``motcua.alerts.callbacks``); when a step fails and none was recorded for
+    ``dag_id`` since the block began (a step before Airflow failed, or the
+    metadata database went down so that ``airflow dags test`` itself crashed
+    and no callback ran — what a PostgreSQL restart during the build does),
+    the runner sends the run-failure alert itself: outside Airflow, with no
+    database, into the outbox when no mail server is reachable. Yields the
+    start time.
+    """
+    started = datetime.now(config.TIMEZONE)
+    since = time.time()
+    try:
+        yield started
+    except StepFailed as failed:
+        from unittest.mock import patch
+
+        from motcua.alerts import callbacks
+
+        who = runner_name().removeprefix(run_lock.NAME_PREFIX)
+        with patch.dict(os.environ, env):  # the run's alert settings and Airflow home
+            if not callbacks.failure_alerted_since(dag_id, since):
+                callbacks.alert_run_failure(
+                    dag_id=dag_id,
+                    run_id=f"{who}, started {started:%Y-%m-%d %H:%M:%S %z}",
+                    failed=failed.step,
+                    reason=str(failed.code).split(" (full log")[0][:300],
+                    log_path=str(failed.log) if failed.log else None,
+                )
+        raise
 
 
 def main() -> None:
-    settings = resolve()
-    print(f"warehouse: {config.parse_pg_url(settings.warehouse_url).masked()}")
-    print(f"inbox:     {settings.inbox}{' (generated sample)' if settings.sample else ''}")
-    print(f"run date:  {settings.run_date.isoformat()}")
-    run_pipeline(settings)
-    from motcua import summary
+    url = warehouse_url()
+    print(f"warehouse: {config.parse_pg_url(url).masked()}")
+    with lock_warehouse(url) as lock:
+        settings = resolve(url)
+        print(f"inbox:     {settings.inbox}{' (generated sample)' if settings.sample else ''}")
+        print(f"run date:  {settings.run_date.isoformat()}")
+        logs = run_pipeline(settings, lock=lock)
+        from motcua import summary
 
-    print(summary.render(summary.latest(settings.warehouse_url)))
+        print(summary.render(summary.latest(settings.warehouse_url)))
+        print(f"logs:      {logs}")

@@ -1,7 +1,10 @@
 """The short report a nightly run ends with (``make run`` prints it).
 
 Read from the marts contract and the ops reconciliation, never from tables
-holding personal data, so it can go to logs and terminals as is.
+holding personal data, so it can go to logs and terminals as is. The file
+and row counts are the run's own (the raw batches its load tasks opened):
+a night that loaded nothing says 0, not the warehouse's history; the marts'
+figures are the warehouse's as of the run date.
 """
 
 from __future__ import annotations
@@ -13,17 +16,20 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+# Every source, with zeros when the run's batches brought nothing for it.
 FILES_SQL = """
-select f.source,
-       count(*) filter (where f.status = 'loaded')::int as files_loaded,
-       count(*) filter (where f.status = 'duplicate')::int as files_duplicate,
-       count(*) filter (where f.status = 'rejected')::int as files_rejected,
+select s.source,
+       count(f.file_id) filter (where f.status = 'loaded')::int as files_loaded,
+       count(f.file_id) filter (where f.status = 'duplicate')::int as files_duplicate,
+       count(f.file_id) filter (where f.status = 'rejected')::int as files_rejected,
        coalesce(sum(r.rows_read), 0)::bigint as rows_read,
        coalesce(sum(r.rows_loaded), 0)::bigint as rows_loaded,
        coalesce(sum(r.rows_quarantined), 0)::bigint as rows_quarantined
-from raw.load_files as f
+from (values ('onestop'), ('survey')) as s (source)
+left join raw.load_files as f
+    on f.source = s.source and f.batch_id = any(%(batch_ids)s::bigint[])
 left join ops.file_reconciliation as r on r.file_id = f.file_id
-group by f.source order by f.source
+group by s.source order by s.source
 """
 
 # The latest half-year that has ended by the run date (the one officials
@@ -86,14 +92,31 @@ def _rows(conn: psycopg.Connection, query: str, run_date: date) -> list[dict[str
         return [dict(r) for r in cur.fetchall()]
 
 
-def collect(url: str, run_date: date, alerted: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Everything the summary says, as JSON-ready data (``alerted``: the alert task's result)."""
+def files_of_run(conn: psycopg.Connection, batch_ids: list[int]) -> list[dict[str, Any]]:
+    """Files and rows per source of the raw batches ``batch_ids`` (this run's loads)."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(FILES_SQL, {"batch_ids": list(batch_ids)})
+        return [dict(r) for r in cur.fetchall()]
+
+
+def collect(
+    url: str,
+    run_date: date,
+    alerted: dict[str, Any] | None = None,
+    batch_ids: list[int] | None = None,
+) -> dict[str, Any]:
+    """Everything the summary says, as JSON-ready data.
+
+    ``alerted``: the alert task's result; ``batch_ids``: the raw batches this
+    run's load tasks opened (none: the run loaded nothing).
+    """
     with psycopg.connect(url, autocommit=True) as conn:
         return json.loads(
             json.dumps(
                 {
                     "run_date": run_date,
-                    "sources": _rows(conn, FILES_SQL, run_date),
+                    "batch_ids": sorted(batch_ids or []),
+                    "sources": files_of_run(conn, batch_ids or []),
                     "half_year": _rows(conn, HALF_YEAR_SQL, run_date),
                     "over_threshold": _rows(conn, OVER_THRESHOLD_SQL, run_date),
                     "town_satisfaction": _rows(conn, TOWN_SATISFACTION_SQL, run_date),

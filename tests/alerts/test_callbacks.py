@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import email
+import email.policy
 import logging
+import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -11,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from motcua.alerts import callbacks
+from motcua.alerts import callbacks, send
 from motcua.config import TIMEZONE
 from tests.alerts.conftest import RECIPIENTS, SmtpServer
 from tests.alerts.samples import ADDRESS, CITIZEN_STRINGS, EMAIL, PHONE
@@ -164,3 +167,78 @@ def test_deadline_callback_mails_the_late_run(smtp_env: SmtpServer) -> None:
     assert "running" in text
     assert "/dags/motcua_nightly/runs/scheduled__2026-01-01T18%3A00%3A00%2B00%3A00" in text
     assert PHONE not in text  # run conf is never copied into an alert
+
+
+# --- a failed run alerts even when no database answers ------------------------------
+
+
+def test_the_smtp_lookup_failing_with_the_database_down_still_leaves_the_alert(
+    clean_alert_env: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Mail is configured (DQ_ALERT_TO) but ``smtp_default`` lives in the metadata DB, which is
+    down: the lookup raises (not 'not found'), and the message must go to the outbox."""
+    monkeypatch.setenv("DQ_ALERT_TO", ", ".join(RECIPIENTS))
+    # Airflow's metadata database on a port nobody listens on, as in a PostgreSQL restart
+    monkeypatch.setattr(send, "smtp_connection", _lookup_in_a_dead_database)
+    with caplog.at_level(logging.ERROR, logger="motcua.alerts.callbacks"):
+        callbacks.on_task_failure(_failure_context())
+
+    [eml] = clean_alert_env.glob("task-failure_motcua_nightly_check_quality_try3_*.eml")
+    message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    for fact in ("motcua_nightly", "check_quality", RUN_ID):
+        assert fact in text
+    for secret in CITIZEN_STRINGS:
+        assert secret not in eml.read_text(errors="replace") and secret not in text, secret
+    assert "kept in" in caplog.text  # the log says the mail did not go and where it is
+
+
+def _lookup_in_a_dead_database(conn_id: str) -> object:
+    """What Connection.get does when the connection is only in a database that is down."""
+    import psycopg
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead_port = sock.getsockname()[1]
+    psycopg.connect(f"postgresql://airflow@127.0.0.1:{dead_port}/airflow", connect_timeout=5)
+    raise AssertionError("nothing listens there")
+
+
+def _dag_failure_context(run_id: str = RUN_ID) -> dict[str, Any]:
+    """What Airflow 3 hands a DAG's on_failure_callback: the failing task's context + reason."""
+    ti = SimpleNamespace(
+        dag_id="motcua_nightly",
+        task_id="transform.int_onestop__rows_checked.run",
+        run_id=run_id,
+        try_number=1,
+        map_index=-1,
+    )
+    return {
+        "dag": SimpleNamespace(dag_id="motcua_nightly"),
+        "run_id": run_id,
+        "ti": ti,
+        "task_instance": ti,
+        "reason": "task_failure",
+    }
+
+
+def test_a_failed_run_that_no_task_reported_alerts_once(clean_alert_env: Path) -> None:
+    callbacks.on_dag_failure(_dag_failure_context())
+
+    [eml] = clean_alert_env.glob("run-failure_*.eml")
+    message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    assert message["Subject"] == "[Một cửa Analytics] Lượt chạy thất bại — motcua_nightly"
+    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    for fact in ("motcua_nightly", RUN_ID, "transform.int_onestop__rows_checked.run"):
+        assert fact in text
+    callbacks.on_dag_failure(_dag_failure_context())  # Airflow calling twice: still one
+    assert len(list(clean_alert_env.glob("*.eml"))) == 1
+
+
+def test_a_run_whose_task_alerted_gets_no_second_message(clean_alert_env: Path) -> None:
+    callbacks.on_task_failure(_failure_context())
+    callbacks.on_dag_failure(_dag_failure_context())
+    assert [p.name.split("_")[0] for p in clean_alert_env.glob("*.eml")] == ["task-failure"]
+    # another run of the same DAG is another failure
+    callbacks.on_dag_failure(_dag_failure_context("manual__2026-01-02T03:00:00+00:00"))
+    assert len(list(clean_alert_env.glob("run-failure_*.eml"))) == 1

@@ -52,6 +52,7 @@ def test_every_dag_follows_the_house_policy(dagbag) -> None:
         assert dag.catchup is False, dag_id
         assert dag.start_date is not None and dag.start_date.utcoffset() is not None, dag_id
         assert dag.doc_md and len(dag.doc_md) > 100, dag_id
+        assert dag.on_failure_callback, f"{dag_id}: a failed run must alert"
         for task in dag.tasks:
             assert task.retries >= 1, f"{dag_id}.{task.task_id} has no retries"
             assert task.retry_delay >= timedelta(minutes=1), f"{dag_id}.{task.task_id}"
@@ -90,6 +91,10 @@ def test_nightly_dag_shape(dagbag) -> None:
     assert publish <= dag.get_task("check_contacts").get_flat_relative_ids(upstream=True)
     assert {"check_pipeline", "check_contacts"} <= dag.get_task("alert").upstream_task_ids
     assert dag.get_task("summarise").upstream_task_ids == {"alert", "resolve_run_date"}
+    # one run at a time per warehouse: every task, dbt's included, holds the run lock
+    from motcua.orchestration.defaults import hold_run_lock
+
+    assert {t.task_id for t in dag.tasks if t._pre_execute_hook is not hold_run_lock} == set()
     # roles before anything is written; marts re-secured after every publication
     assert {"load_inbox", "pull_api"} <= dag.get_task("prepare_access").downstream_task_ids
     assert publish <= dag.get_task("secure_marts").get_flat_relative_ids(upstream=True)

@@ -66,16 +66,22 @@ def run(tmp_path_factory: pytest.TempPathFactory, admin_url: str) -> Iterator[di
     env.setenv("DQ_ALERT_FROM", SENDER)
     env.setenv("DQ_ALERT_OUTBOX", str(base / "outbox"))
     try:
-        runner.run_pipeline(settings, airflow_home=base / "airflow")
+        from motcua import summary
+
+        first_logs = runner.run_pipeline(settings, airflow_home=base / "airflow")
         first = _snapshot(warehouse)
+        first_summary = summary.latest(warehouse)
         mails_after_first = len(smtp.received)
-        runner.run_pipeline(settings, airflow_home=base / "airflow")
+        second_logs = runner.run_pipeline(settings, airflow_home=base / "airflow")
         yield {
             "url": warehouse,
             "manifest": manifest,
             "inbox": inbox,
             "first": first,
             "second": _snapshot(warehouse),
+            "summaries": (first_summary, summary.latest(warehouse)),
+            "logs": (first_logs, second_logs),
+            "airflow_home": base / "airflow",
             "mails": list(smtp.received),
             "mails_after_first": mails_after_first,
         }
@@ -248,7 +254,7 @@ def test_the_summary_accounts_for_every_row(run: dict[str, Any]) -> None:
     from motcua import summary
 
     totals = run["manifest"]["totals"]
-    stored = summary.latest(run["url"])
+    stored = run["summaries"][0]
     assert stored["run_date"] == run["manifest"]["run_date"]
     by_source = {s["source"]: s for s in stored["sources"]}
     for source in ("onestop", "survey"):
@@ -302,3 +308,49 @@ def test_one_alert_mail_per_run_names_the_communes_that_fall_short(run: dict[str
     assert len(samples) > 100
     raw_mail = mail.raw.decode("utf-8", errors="replace") + parts["text/plain"] + parts["text/html"]
     assert [s["v"] for s in samples if s["v"] in raw_mail] == []
+
+
+def test_a_run_that_loaded_nothing_says_so(run: dict[str, Any]) -> None:
+    """The second run found the inbox archived: its summary counts its own work, zero
+    files and rows, not the warehouse's history; the marts' figures are the same."""
+    from motcua import summary
+
+    first, second = run["summaries"]
+    assert len(second["batch_ids"]) == 1 and second["batch_ids"] != first["batch_ids"]
+    assert {s["source"]: s for s in second["sources"]} == {
+        source: {
+            "source": source,
+            "files_loaded": 0,
+            "files_duplicate": 0,
+            "files_rejected": 0,
+            "rows_read": 0,
+            "rows_loaded": 0,
+            "rows_quarantined": 0,
+        }
+        for source in ("onestop", "survey")
+    }
+    marts_figures = ("half_year", "over_threshold", "town_satisfaction", "low_rated", "contact")
+    assert {k: second[k] for k in marts_figures} == {k: first[k] for k in marts_figures}
+    assert first["over_threshold"] and first["town_satisfaction"]
+    text = summary.render(second)
+    assert "onestop  files loaded 0, duplicate 0, rejected 0; rows read 0 = loaded 0" in text
+
+
+def test_each_run_has_its_own_logs_and_no_secret_in_any(run: dict[str, Any]) -> None:
+    first, second = run["logs"]
+    base = run["airflow_home"] / "run-logs"
+    assert first != second and {first.parent, second.parent} == {base}
+    names = {"dbt_parse.log", "airflow_db_migrate.log", "nightly_dag.log"}
+    for logs in (first, second):
+        assert {p.name for p in logs.iterdir()} == names
+        dag_log = (logs / "nightly_dag.log").read_text(encoding="utf-8", errors="replace")
+        assert "DagRun Finished: dag_id=motcua_nightly" in dag_log and "state=success" in dag_log
+    assert (base / "latest").resolve() == second.resolve()
+    password = parse_pg_url(run["url"]).password
+    if password:  # the server's secret is in every URL the run used, never in what it wrote
+        written = [p for p in run["airflow_home"].parent.rglob("*") if p.is_file()]
+        assert {p for p in written if p.suffix == ".log"} >= {
+            logs / name for logs in (first, second) for name in names
+        }
+        leaked = [str(p) for p in written if password.encode() in p.read_bytes()]
+        assert leaked == []

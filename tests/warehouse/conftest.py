@@ -2,8 +2,8 @@
 
 Roles are cluster-wide: every module gets its own uniquely named group roles
 (passed to ``apply_access``) and login roles, dropped after its database.
-Logins connect for real over TCP with a password made up at test time (the
-embedded server trusts 127.0.0.1; a server with password auth checks it).
+Logins connect for real over TCP with a password made up at test time, which
+every server checks (the embedded one with SCRAM over loopback).
 """
 
 from __future__ import annotations

@@ -1,9 +1,17 @@
-"""Airflow 3 hooks for operations alerts: a task failed, the night run is late.
+"""Airflow 3 hooks for operations alerts: a task failed, a run failed, the night run is late.
 
 * :func:`on_task_failure` — ``on_failure_callback`` (DEFAULT_ARGS): runs in the
   task's process after its last try failed; says which DAG, task, run and try,
   and where the log is. The exception text can carry data values (a parser error
-  quoting a cell), so only its first line goes out, masked.
+  quoting a cell), so only its first line goes out, masked. It needs no
+  database: when the SMTP connection cannot be looked up (the metadata
+  database is down, as in a PostgreSQL restart) the message goes to the outbox.
+* :func:`on_dag_failure` — the DAG's ``on_failure_callback``: a failed run whose
+  failure no task alert reported (the task was killed, or failed before its
+  callback could run) alerts once. Each failure alert that went out is
+  recorded in ``<outbox>/.failures-alerted/`` (a file per DAG run), so a run
+  normally gets one message, not one per layer; the ``make run`` runner reads
+  the same record when ``airflow dags test`` itself fails (motcua.runner).
 * :func:`nightly_deadline` — the DAG's ``deadline=``: Airflow's DeadlineAlert
   (3.1+, the successor of SLAs) fires :func:`on_deadline_missed` on the
   triggerer when the run has not finished by 06:00 Asia/Ho_Chi_Minh.
@@ -15,16 +23,24 @@ DAG file does) costs nothing.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import re
+import time as clock
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from motcua.alerts.compose import TaskFailure, compose_deadline_missed, compose_task_failure
-from motcua.alerts.send import deliver
+from motcua.alerts.compose import (
+    TaskFailure,
+    compose_deadline_missed,
+    compose_run_failure,
+    compose_task_failure,
+)
+from motcua.alerts.send import AlertDeliveryError, AlertSettings, deliver
 
 if TYPE_CHECKING:
     from airflow.sdk import DeadlineAlert
@@ -83,6 +99,59 @@ def task_failure_from_context(context: Mapping[str, Any]) -> TaskFailure:
     )
 
 
+LEDGER_DIR = ".failures-alerted"
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^\w.\-]+", "_", text).strip("._") or "_"
+
+
+def _ledger() -> Path:
+    return AlertSettings.from_env().outbox / LEDGER_DIR
+
+
+def record_failure_alert(dag_id: str, run_id: str, result: Mapping[str, Any]) -> None:
+    """Note that the failure of run ``run_id`` was alerted (where, and when)."""
+    try:
+        ledger = _ledger()
+        ledger.mkdir(parents=True, exist_ok=True)
+        note = {"at": clock.time(), "dag_id": dag_id, "run_id": run_id, **result}
+        entry = ledger / f"{_safe(dag_id)}__{_safe(run_id)}.json"
+        entry.write_text(json.dumps(note, default=str), encoding="utf-8")
+    except OSError:  # the record only avoids a duplicate; never lose the alert over it
+        log.warning("could not record the failure alert of %s %s", dag_id, run_id)
+
+
+def failure_alerted(dag_id: str, run_id: str) -> bool:
+    return (_ledger() / f"{_safe(dag_id)}__{_safe(run_id)}.json").exists()
+
+
+def failure_alerted_since(dag_id: str, since: float) -> bool:
+    """Whether a failure alert of any run of ``dag_id`` went out at or after ``since``."""
+    for entry in _ledger().glob(f"{_safe(dag_id)}__*.json"):
+        try:
+            if float(json.loads(entry.read_text(encoding="utf-8"))["at"]) >= since:
+                return True
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return False
+
+
+def _deliver_failure(message: Any, name: str, dag_id: str, run_id: str) -> dict[str, Any] | None:
+    """Deliver; record it when it reached its channel. Never raises (callbacks must not)."""
+    label = str(getattr(message, "kind", "failure")).replace("_", "-")
+    try:
+        result = deliver(message, name=name)
+    except AlertDeliveryError as exc:  # not mailed, but kept in the outbox: say where
+        log.error("%s alert not mailed: %s", label, exc)
+        return None
+    except Exception:  # a failing callback must not hide the failure it reports
+        log.exception("%s alert not delivered", label)
+        return None
+    record_failure_alert(dag_id, run_id, result)
+    return result
+
+
 def on_task_failure(context: Mapping[str, Any]) -> None:
     """``on_failure_callback``: log and send who failed and where to look; never raises."""
     failure = task_failure_from_context(context)
@@ -97,9 +166,60 @@ def on_task_failure(context: Mapping[str, Any]) -> None:
     stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
     name = f"task-failure_{failure.dag_id}_{failure.task_id}_try{failure.try_number}_{stamp}"
     try:
-        deliver(compose_task_failure(failure), name=name)
-    except Exception:  # a failing callback must not hide the task's own failure
-        log.exception("task-failure alert not delivered")
+        message = compose_task_failure(failure)
+    except Exception:
+        log.exception("task-failure alert not composed")
+        return
+    _deliver_failure(message, name, failure.dag_id, failure.run_id)
+
+
+def alert_run_failure(
+    *,
+    dag_id: str,
+    run_id: str,
+    failed: str | None,
+    reason: str | None,
+    log_path: str | None = None,
+    run_url: str | None = None,
+) -> dict[str, Any] | None:
+    """Send the one run-failure alert (no database needed); never raises."""
+    log.error("run failed: dag=%s run=%s at=%s", dag_id, run_id, failed)
+    try:
+        message = compose_run_failure(dag_id, run_id, failed, reason, log_path, run_url)
+    except Exception:
+        log.exception("run-failure alert not composed")
+        return None
+    stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
+    return _deliver_failure(message, f"run-failure_{dag_id}_{run_id}_{stamp}", dag_id, run_id)
+
+
+def on_dag_failure(context: Mapping[str, Any]) -> None:
+    """The DAG's ``on_failure_callback``: alert once for a failed run no task alert covered.
+
+    Airflow runs it where it decides the run failed (the DAG processor of a
+    deployment; ``airflow dags test`` in-process), with the context of the
+    task that made the run fail and a ``reason``. Never raises.
+    """
+    try:
+        ti = context.get("task_instance") or context.get("ti")
+        dag = context.get("dag")
+        dag_run = context.get("dag_run")
+        dag_id = str(getattr(dag, "dag_id", None) or getattr(ti, "dag_id", None) or "?")
+        run_id = str(context.get("run_id") or getattr(dag_run, "run_id", None) or "?")
+        if failure_alerted(dag_id, run_id):
+            log.info("run %s of %s failed; its failure was alerted already", run_id, dag_id)
+            return
+        try_number = getattr(ti, "try_number", None)
+        alert_run_failure(
+            dag_id=dag_id,
+            run_id=run_id,
+            failed=str(getattr(ti, "task_id", None) or "") or None,
+            reason=str(context.get("reason") or "") or None,
+            log_path=_log_path(ti, try_number) if ti is not None else None,
+            run_url=_run_url(dag_id, run_id),
+        )
+    except Exception:
+        log.exception("run-failure alert not delivered")
 
 
 def _run_url(dag_id: str, run_id: str) -> str | None:

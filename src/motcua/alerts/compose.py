@@ -509,6 +509,33 @@ def compose_task_failure(failure: TaskFailure) -> AlertMessage:
     )
 
 
+def compose_run_failure(
+    dag_id: str,
+    run_id: str,
+    failed: str | None,
+    reason: str | None,
+    log_path: str | None = None,
+    run_url: str | None = None,
+) -> AlertMessage:
+    """A run failed and no task's own alert said so: which run, which step, where to look."""
+    subject = f"{SUBJECT_PREFIX} Lượt chạy thất bại — {dag_id}"
+    facts = [
+        ("DAG", dag_id),
+        ("Lượt chạy (run_id)", run_id),
+        ("Bước / tác vụ thất bại", failed or "—"),
+        ("Lý do (đã che dữ liệu cá nhân)", mask_text(reason) or "—"),
+        ("Lượt chạy trên giao diện Airflow", run_url or "—"),
+        ("Tệp log", log_path or "—"),
+    ]
+    return _facts_message(
+        "run_failure",
+        subject,
+        "Lượt chạy đã thất bại: số liệu sáng nay có thể chưa được cập nhật. "
+        "Xem log để biết nguyên nhân, rồi chạy lại.",
+        facts,
+    )
+
+
 def compose_deadline_missed(
     dag_run: Mapping[str, Any], deadline_time: object, finish_by: str, run_url: str | None
 ) -> AlertMessage:

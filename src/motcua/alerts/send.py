@@ -12,6 +12,9 @@ The contract (README "Configuration"):
 
 Without both the connection and ``DQ_ALERT_TO`` the message is written to the
 outbox instead, so a local ``make run`` shows exactly what would have been sent.
+When the mail cannot go (the server refuses, or the connection cannot even be
+looked up because Airflow's metadata database is down) the message is kept
+in the outbox too: an alert is never lost because of the outage it reports.
 Airflow is imported inside the functions: importing this module stays cheap.
 """
 
@@ -148,13 +151,20 @@ def deliver(
     """Send ``message`` by e-mail (or to the file sink) and to the webhook; say what was done.
 
     Raises :class:`AlertDeliveryError` when the SMTP server refused or could not be
-    reached — after keeping the message in the outbox and trying the webhook — so
-    the task that alerts fails visibly instead of losing the alert.
+    reached, or its connection could not be looked up — after keeping the message
+    in the outbox and trying the webhook — so the task that alerts fails visibly
+    instead of losing the alert.
     """
     settings = settings or AlertSettings.from_env()
-    conn = smtp_connection(settings.smtp_conn_id) if settings.to else None
     result: dict[str, Any] = {"kind": message.kind, "subject": message.subject}
     failure: Exception | None = None
+    conn = None
+    if settings.to:
+        try:
+            conn = smtp_connection(settings.smtp_conn_id)
+        except Exception as exc:  # e.g. the metadata DB that holds it is down
+            failure = exc
+    email = message.to_email(settings.sender or DEFAULT_SENDER, settings.to)
     if conn is not None:
         sender = settings.sender or conn.extra_dejson.get("from_email") or DEFAULT_SENDER
         email = message.to_email(sender, settings.to)
@@ -164,13 +174,13 @@ def deliver(
             log.info("alert %r sent to %d recipient(s)", message.subject, len(settings.to))
         except Exception as exc:
             failure = exc
-            path = write_eml(email, settings.outbox, name)
-            result.update(channel="file", path=str(path), smtp_error=type(exc).__name__)
-    else:
-        email = message.to_email(settings.sender or DEFAULT_SENDER, settings.to)
+    if result.get("channel") != "smtp":  # not mailed: the outbox keeps it, whatever the cause
         path = write_eml(email, settings.outbox, name)
         result.update(channel="file", path=str(path))
-        log.info("no SMTP configured (smtp_default + DQ_ALERT_TO): alert written to %s", path)
+        if failure is not None:
+            result["smtp_error"] = type(failure).__name__
+        else:
+            log.info("no SMTP configured (smtp_default + DQ_ALERT_TO): alert written to %s", path)
     if settings.webhook_url:
         result["webhook"] = post_webhook(message, settings.webhook_url)
     if failure is not None:

@@ -30,9 +30,27 @@ def notify_task_failure(context: dict[str, Any]) -> None:
     on_task_failure(context)
 
 
+def notify_run_failure(context: dict[str, Any]) -> None:
+    """The DAG's ``on_failure_callback``: a failed run that no task alert covered alerts once."""
+    from motcua.alerts.callbacks import on_dag_failure
+
+    on_dag_failure(context)
+
+
+def hold_run_lock(context: dict[str, Any]) -> None:
+    """``pre_execute`` of the nightly tasks: one run at a time per warehouse."""
+    from motcua.orchestration.nightly import hold_run_lock as hold
+
+    hold(context)
+
+
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "provincial-it",
     "retries": int(os.environ.get("MOTCUA_RETRIES", "2")),
     "retry_delay": _retry_delay(),
     "on_failure_callback": notify_task_failure,
 }
+
+# The nightly DAG writes the warehouse: each of its tasks holds the run lock.
+# (The monthly reports only read the marts, which dbt swaps in atomically.)
+NIGHTLY_ARGS: dict[str, Any] = {**DEFAULT_ARGS, "pre_execute": hold_run_lock}

@@ -18,6 +18,12 @@ from motcua.orchestration.defaults import WAREHOUSE_CONN_ID
 
 log = logging.getLogger(__name__)
 
+LOAD_TASKS = ("load_inbox", "pull_api")  # the tasks that open raw batches
+
+# The run lock's session for this task process (see hold_run_lock): kept open
+# until the process ends, which releases it.
+_task_lock: Any = None
+
 
 def warehouse_url() -> str:
     """The warehouse URL from the Airflow connection (single source of truth)."""
@@ -32,6 +38,35 @@ def warehouse_url() -> str:
         dbname=conn.schema or "postgres",
     )
     return params.url()
+
+
+def _still_held(conn: Any) -> bool:
+    try:
+        conn.execute("select 1")
+    except Exception:  # the server restarted: the lock went with the session
+        return False
+    return True
+
+
+def hold_run_lock(context: dict[str, Any]) -> None:
+    """``pre_execute`` of every nightly task: one run at a time per warehouse.
+
+    Holds the run lock shared, named after this DAG run, for the rest of the
+    task's process (``motcua.warehouse.run_lock``): tasks of this run share
+    it, a ``make run`` waits for it, a task of another run is refused. Under
+    ``make run`` the runner's own session holds it already (its pid in
+    ``MOTCUA_RUN_LOCK_PID``) and nothing more is taken. In ``airflow dags
+    test`` every task runs in one process, so the first task's session serves
+    the whole run. Raises ``WarehouseBusy`` (the task fails, then retries).
+    """
+    global _task_lock
+    from motcua.warehouse import run_lock
+
+    if _task_lock is not None and _still_held(_task_lock):
+        return
+    ti = context["ti"]
+    name = f"{run_lock.NAME_PREFIX}{ti.dag_id} {ti.run_id}"
+    _task_lock = run_lock.acquire_for_task(warehouse_url(), name)
 
 
 def resolve_run_date(context: dict[str, Any]) -> date:
@@ -107,10 +142,22 @@ def alert(run_date: str, pipeline: dict[str, Any], contacts: dict[str, Any]) -> 
     return alert_quality(merge_summaries(pipeline, contacts), config.parse_run_date(run_date))
 
 
-def summarise(run_date: str, alerted: dict[str, Any] | None = None) -> dict[str, Any]:
+def batch_ids(loads: list[Any]) -> list[int]:
+    """The raw batches this run's load tasks opened (a skipped API pull opens none)."""
+    return sorted(
+        int(r["batch_id"]) for r in loads if isinstance(r, dict) and r.get("batch_id") is not None
+    )
+
+
+def summarise(
+    run_date: str, alerted: dict[str, Any] | None = None, loads: list[Any] | None = None
+) -> dict[str, Any]:
+    """The run's summary: its own files and rows (``loads``: the load tasks' results)."""
     from motcua import summary
 
-    result = summary.collect(warehouse_url(), config.parse_run_date(run_date), alerted)
+    result = summary.collect(
+        warehouse_url(), config.parse_run_date(run_date), alerted, batch_ids(loads or [])
+    )
     summary.store(warehouse_url(), result)
     log.info("%s", summary.render(result))
     return {"stored": True}
