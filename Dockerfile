@@ -4,7 +4,7 @@ FROM apache/airflow:3.3.2-python3.11
 
 USER root
 COPY --chown=airflow:0 requirements.lock pyproject.toml /opt/motcua/
-COPY --chown=airflow:0 src /opt/motcua/src
+COPY --chown=airflow:0 src/motcua /opt/motcua/src/motcua
 USER airflow
 RUN pip install --no-cache-dir -r /opt/motcua/requirements.lock \
  && pip install --no-cache-dir --no-deps -e /opt/motcua

@@ -4,15 +4,15 @@
 PY ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat requirements-dev.lock pyproject.toml | cksum | cut -d' ' -f1)
 UV_VERSION := 0.13.8
 
 .PHONY: venv venv-superset run test lint bench stop lock superset-lock docs clean report bi
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements-dev.lock pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
-	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements-dev.lock
 	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
@@ -37,16 +37,16 @@ run: venv
 
 ## the whole suite: lint (ruff, sqlfluff) + pytest against a real Postgres
 test: venv venv-superset
-	$(BIN)/python -m motcua test
+	$(BIN)/python -m motcua_dev test
 
 lint: venv
-	$(BIN)/python -m motcua lint
+	$(BIN)/python -m motcua_dev lint
 
 ## benchmarks: loader COPY vs psql \copy (ROWS=1000000), then full vs nightly
 ## incremental dbt build for each of DOSSIERS (default 1000000 10000000)
 bench: venv
-	$(BIN)/python -m motcua bench --rows $(or $(ROWS),1000000)
-	$(BIN)/python -m motcua bench --build --dossiers $(or $(DOSSIERS),1000000 10000000)
+	$(BIN)/python -m motcua_dev bench --rows $(or $(ROWS),1000000)
+	$(BIN)/python -m motcua_dev bench --build --dossiers $(or $(DOSSIERS),1000000 10000000)
 
 ## the official per-commune table for a period: make report PERIOD=2017-H1 [YEAR=2016]
 report: venv
@@ -64,9 +64,10 @@ bi: venv venv-superset
 stop: venv
 	$(BIN)/python -m motcua stop
 
-## recompile requirements.lock from requirements.in (needs the package index)
+## recompile requirements.lock (runtime) and requirements-dev.lock (+ tools) (needs the package index)
 lock: venv
 	$(BIN)/uv pip compile --python-version 3.11 requirements.in -o requirements.lock
+	$(BIN)/uv pip compile --python-version 3.11 requirements-dev.in -o requirements-dev.lock
 
 ## recompile superset/requirements.lock (Superset's own virtualenv)
 superset-lock: venv

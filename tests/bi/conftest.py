@@ -29,8 +29,8 @@ from psycopg.rows import dict_row
 
 from motcua import config, pipeline
 from motcua.bi import superset as ss
-from motcua.generator import write_small
 from motcua.warehouse.access import BI_ROLE, apply_access
+from motcua_dev.generator import write_small
 from tests.conftest import create_database, drop_database
 
 DBT = str(Path(sys.executable).parent / "dbt")

@@ -1,6 +1,6 @@
 """End to end with the sample generator: inbox → loader → dbt → known answers.
 
-``motcua.generator`` writes a contract-conforming inbox (every file variant,
+``motcua_dev.generator`` writes a contract-conforming inbox (every file variant,
 junk rows, re-deliveries, ties) with the figures RULES.md gives for it in
 ``manifest.json``; after loading it and building the project, every expected
 mart cell must hold exactly those figures.
@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from motcua import pipeline
-from motcua.generator import write_small
+from motcua_dev.generator import write_small
 from tests.dbt_project.conftest import Warehouse, assert_built
 
 pytestmark = pytest.mark.slow

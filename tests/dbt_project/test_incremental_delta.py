@@ -8,7 +8,7 @@ night crosses into a new year: new periods, moved cut-offs). A second
 database gets the same files and `dbt build --full-refresh` each night; after
 each night every table of schema marts must be equal, row for row, in both.
 Left out: the columns that record when a row was computed or its file
-loaded (motcua.bench.RUN_BOUND_COLUMNS).
+loaded (motcua_dev.bench.RUN_BOUND_COLUMNS).
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from typing import Any
 import psycopg
 import pytest
 
-from motcua.bench import marts_columns
-from motcua.generator.bench import write_bench, write_delta
 from motcua.ingest import loader
+from motcua_dev.bench import marts_columns
+from motcua_dev.generator.bench import write_bench, write_delta
 from tests.conftest import create_database, drop_database
 from tests.dbt_project.conftest import Warehouse, assert_built
 

@@ -22,8 +22,8 @@ import pytest
 
 from motcua import runner
 from motcua.config import parse_pg_url, parse_run_date
-from motcua.deploy.celery_stack import WORKER_NAME, CeleryStack
-from motcua.generator import write_small
+from motcua_dev.celery_stack import WORKER_NAME, CeleryStack
+from motcua_dev.generator import write_small
 from tests.conftest import create_database, drop_database
 
 pytestmark = pytest.mark.slow

@@ -21,7 +21,7 @@ from psycopg.rows import dict_row
 
 from motcua import runner
 from motcua.config import parse_pg_url, parse_run_date
-from motcua.generator import write_small
+from motcua_dev.generator import write_small
 from tests.alerts.conftest import RECIPIENTS, SENDER, SmtpServer, _Handler, _LoopbackController
 from tests.conftest import create_database, drop_database
 

@@ -1,6 +1,6 @@
 """One real warehouse for every report test: the sample inbox, loaded and built once.
 
-The sample (``motcua.generator.write_sample``) tells the story of letter
+The sample (``motcua_dev.generator.write_sample``) tells the story of letter
 2114/UBND: 27 Ninh Hòa units, 1 Jan 2016 – 14 Jul 2017, and its
 ``manifest.json`` states the exact figures RULES.md gives for it. The session
 fixture loads it into a fresh database, runs ``dbt build`` once (target and
@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from motcua import config, pipeline
-from motcua.generator import write_sample
+from motcua_dev.generator import write_sample
 from tests.conftest import create_database, drop_database
 from tests.reports import browser
 

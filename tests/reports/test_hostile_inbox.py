@@ -33,13 +33,13 @@ import pytest
 from motcua import config, pipeline
 from motcua.alerts.compose import compose_quality_alert
 from motcua.alerts.send import AlertSettings, deliver
-from motcua.generator import write_small
 from motcua.quality import QualityGateError, run_checks
 from motcua.quality.run import merge_summaries
 from motcua.reports import parse_period
 from motcua.reports.dashboard import JS, write_dashboard
 from motcua.reports.official_table import write_official_table
 from motcua.reports.transparency import write_transparency
+from motcua_dev.generator import write_small
 from tests.conftest import create_database, drop_database
 from tests.reports import browser, safety
 from tests.reports.conftest import dbt_build

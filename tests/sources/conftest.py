@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from motcua.ingest import loader
-from motcua.sources.simulator import Simulator
+from motcua_dev.simulator import Simulator
 
 
 @pytest.fixture

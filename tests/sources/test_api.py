@@ -24,7 +24,7 @@ from motcua import pipeline
 from motcua.ingest import loader
 from motcua.sources import api
 from motcua.sources.api import SOURCE_TZ, ApiError, RetryPolicy
-from motcua.sources.simulator import Simulator
+from motcua_dev.simulator import Simulator
 
 RUN_DATE = date(2026, 1, 15)
 FAST = RetryPolicy(attempts=4, timeout=5.0, backoff=0.01, max_backoff=0.05)
@@ -468,7 +468,7 @@ def test_retry_after_header_forms():
 
 def test_simulator_runs_as_a_module():
     process = subprocess.Popen(
-        [sys.executable, "-m", "motcua.sources.simulator", "--port", "0", "--items", "3"],
+        [sys.executable, "-m", "motcua_dev.simulator", "--port", "0", "--items", "3"],
         stdout=subprocess.PIPE,
         text=True,
     )

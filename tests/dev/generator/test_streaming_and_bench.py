@@ -6,12 +6,12 @@ import tracemalloc
 from datetime import date, timedelta
 from pathlib import Path
 
-from motcua.generator import write_bench
-from motcua.generator.engine import GeneratorConfig, OnestopRun
-from motcua.generator.manifest import ManifestBuilder
-from motcua.generator.units import load_units
-from motcua.generator.workdays import WorkCalendar
-from tests.generator.inbox_check import ONESTOP, keyed, onestop_reason, read_table
+from motcua_dev.generator import write_bench
+from motcua_dev.generator.engine import GeneratorConfig, OnestopRun
+from motcua_dev.generator.manifest import ManifestBuilder
+from motcua_dev.generator.units import load_units
+from motcua_dev.generator.workdays import WorkCalendar
+from tests.dev.generator.inbox_check import ONESTOP, keyed, onestop_reason, read_table
 
 UNITS = ("22528", "22534", "22570", "22597")
 

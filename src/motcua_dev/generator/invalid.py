@@ -12,9 +12,9 @@ import calendar
 import random
 from datetime import date, timedelta
 
-from motcua.generator import catalog as cat
-from motcua.generator.contacts import make_contact
-from motcua.generator.dossiers import (
+from motcua_dev.generator import catalog as cat
+from motcua_dev.generator.contacts import make_contact
+from motcua_dev.generator.dossiers import (
     UnitProfile,
     channel_text,
     fmt_day,
@@ -23,8 +23,8 @@ from motcua.generator.dossiers import (
     office_time,
     pick_procedure,
 )
-from motcua.generator.units import Unit
-from motcua.generator.variants import FileVariant
+from motcua_dev.generator.units import Unit
+from motcua_dev.generator.variants import FileVariant
 
 ONESTOP_DEFECTS: tuple[str, ...] = (
     "empty_code",

@@ -18,7 +18,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from motcua.generator.catalog import AGENCIES, ELEMENT_KEYS
+from motcua_dev.generator.catalog import AGENCIES, ELEMENT_KEYS
 
 DEFAULT_THRESHOLD = 10
 RATING_BANDS: tuple[tuple[str, int], ...] = (("Tốt", 80), ("Khá", 70), ("Trung bình", 50))

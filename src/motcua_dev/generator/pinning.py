@@ -14,9 +14,9 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import date, timedelta
 
-from motcua.generator import catalog as cat
-from motcua.generator.contacts import completed, make_contact
-from motcua.generator.dossiers import (
+from motcua_dev.generator import catalog as cat
+from motcua_dev.generator.contacts import completed, make_contact
+from motcua_dev.generator.dossiers import (
     LATE_STEPS,
     DossierPlan,
     UnitProfile,
@@ -29,9 +29,9 @@ from motcua.generator.dossiers import (
     processing_steps,
     timeline_steps,
 )
-from motcua.generator.scenario import LatenessPin, ScenarioError, cutoff_of
-from motcua.generator.units import Unit
-from motcua.generator.workdays import WorkCalendar
+from motcua_dev.generator.scenario import LatenessPin, ScenarioError, cutoff_of
+from motcua_dev.generator.units import Unit
+from motcua_dev.generator.workdays import WorkCalendar
 
 ATTEMPTS = 5000
 CARRY_WINDOW_DAYS = 45  # carried-over dossiers are received at most this long before the period

@@ -7,10 +7,10 @@ from collections import Counter
 from datetime import datetime, time
 from typing import TYPE_CHECKING
 
-from motcua.generator import catalog as cat
-from motcua.generator.invalid import SURVEY_DEFECTS, JunkMaker, survey_junk_row
-from motcua.generator.manifest import ManifestBuilder
-from motcua.generator.surveys import (
+from motcua_dev.generator import catalog as cat
+from motcua_dev.generator.invalid import SURVEY_DEFECTS, JunkMaker, survey_junk_row
+from motcua_dev.generator.manifest import ManifestBuilder
+from motcua_dev.generator.surveys import (
     Cell,
     CellTally,
     SurveyPlanner,
@@ -18,13 +18,13 @@ from motcua.generator.surveys import (
     SurveyRound,
     survey_rounds,
 )
-from motcua.generator.units import Unit
-from motcua.generator.variants import VariantPlanner
-from motcua.generator.workdays import WorkCalendar
-from motcua.generator.writers import TableWriter
+from motcua_dev.generator.units import Unit
+from motcua_dev.generator.variants import VariantPlanner
+from motcua_dev.generator.workdays import WorkCalendar
+from motcua_dev.generator.writers import TableWriter
 
 if TYPE_CHECKING:
-    from motcua.generator.engine import GeneratorConfig
+    from motcua_dev.generator.engine import GeneratorConfig
 
 
 def default_quality(code: str, year: int, agency: str) -> float:
@@ -85,7 +85,7 @@ class SurveyRun:
     def _write(
         self, name: str, rnd: SurveyRound, responses: list[SurveyResponse], duplicates: int = 0
     ) -> None:
-        from motcua.generator.engine import arrange, header_of
+        from motcua_dev.generator.engine import arrange, header_of
 
         variant = self.variants.next()
         rng = self.rng

@@ -18,17 +18,17 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from motcua.generator import catalog as cat
-from motcua.generator.contacts import Contact
-from motcua.generator.dossiers import DossierPlan, Event, UnitProfile, random_plan, render
-from motcua.generator.invalid import ONESTOP_DEFECTS, JunkMaker, onestop_junk_row
-from motcua.generator.manifest import ManifestBuilder
-from motcua.generator.pinning import build_pinned_plans, check_pin
-from motcua.generator.scenario import LatenessPin, Scenario, ScenarioError
-from motcua.generator.surveys import QualityFn
-from motcua.generator.units import Unit, load_units
-from motcua.generator.variants import FileVariant, VariantPlanner, style_header
-from motcua.generator.workdays import WorkCalendar
+from motcua_dev.generator import catalog as cat
+from motcua_dev.generator.contacts import Contact
+from motcua_dev.generator.dossiers import DossierPlan, Event, UnitProfile, random_plan, render
+from motcua_dev.generator.invalid import ONESTOP_DEFECTS, JunkMaker, onestop_junk_row
+from motcua_dev.generator.manifest import ManifestBuilder
+from motcua_dev.generator.pinning import build_pinned_plans, check_pin
+from motcua_dev.generator.scenario import LatenessPin, Scenario, ScenarioError
+from motcua_dev.generator.surveys import QualityFn
+from motcua_dev.generator.units import Unit, load_units
+from motcua_dev.generator.variants import FileVariant, VariantPlanner, style_header
+from motcua_dev.generator.workdays import WorkCalendar
 
 # Month factors of the desk's workload (Tết in Jan/Feb, year-end rush).
 SEASON = {
@@ -280,7 +280,7 @@ class OnestopRun:
         self, name: str, day: date, items: list[Item], duplicates: int = 0, ties: int = 0
     ) -> None:
         """One export file with ``items`` and its share of junk rows, recorded in the manifest."""
-        from motcua.generator.writers import TableWriter
+        from motcua_dev.generator.writers import TableWriter
 
         rng = self.file_rng
         junk = self.junk.count_for(len(items), self.cfg.invalid_rate) if items else 0
@@ -320,7 +320,7 @@ class OnestopRun:
 
 def generate(cfg: GeneratorConfig) -> dict[str, Any]:
     """Write the whole inbox under ``cfg.out_dir`` and its ``manifest.json``; return it."""
-    from motcua.generator.survey_run import run_surveys
+    from motcua_dev.generator.survey_run import run_surveys
 
     if cfg.end < cfg.start:
         raise ValueError("end is before start")

@@ -17,9 +17,9 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from motcua.generator import catalog as cat
-from motcua.generator.dossiers import DossierPlan
-from motcua.generator.scenario import (
+from motcua_dev.generator import catalog as cat
+from motcua_dev.generator.dossiers import DossierPlan
+from motcua_dev.generator.scenario import (
     TARGETS,
     LatenessPin,
     SurveyPin,
@@ -27,12 +27,12 @@ from motcua.generator.scenario import (
     satisfaction_figures,
     with_target,
 )
-from motcua.generator.units import Unit
-from motcua.generator.variants import FileVariant
+from motcua_dev.generator.units import Unit
+from motcua_dev.generator.variants import FileVariant
 
 if TYPE_CHECKING:
-    from motcua.generator.engine import GeneratorConfig
-    from motcua.generator.surveys import Cell, CellTally
+    from motcua_dev.generator.engine import GeneratorConfig
+    from motcua_dev.generator.surveys import Cell, CellTally
 
 MANIFEST_VERSION = 1
 RECEPTION_KEYS = (
@@ -328,7 +328,7 @@ class ManifestBuilder:
         received_rows, contact_rows = self._period_rows()
         commune_sat, district_sat = self._satisfaction()
         return {
-            "generator": "motcua.generator",
+            "generator": "motcua_dev.generator",
             "manifest_version": MANIFEST_VERSION,
             "preset": cfg.preset,
             "seed": cfg.seed,

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from motcua.generator import GeneratorConfig, LatenessPin, Scenario, ScenarioError, generate
-from motcua.generator.__main__ import main
-from tests.generator.inbox_check import late_rate, lateness, latest_states
+from motcua_dev.generator import GeneratorConfig, LatenessPin, Scenario, ScenarioError, generate
+from motcua_dev.generator.__main__ import main
+from tests.dev.generator.inbox_check import late_rate, lateness, latest_states
 
 UNITS_CSV = "commune_code,commune_name\n30001,Xã Thử Nghiệm\n30004,Phường Mẫu\n"
 

@@ -21,11 +21,11 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from motcua.generator.catalog import ELEMENT_KEYS
-from motcua.generator.contacts import ContactProfile
-from motcua.generator.dossiers import UnitProfile
-from motcua.generator.engine import GeneratorConfig
-from motcua.generator.scenario import (
+from motcua_dev.generator.catalog import ELEMENT_KEYS
+from motcua_dev.generator.contacts import ContactProfile
+from motcua_dev.generator.dossiers import UnitProfile
+from motcua_dev.generator.engine import GeneratorConfig
+from motcua_dev.generator.scenario import (
     RATING_BANDS,
     TARGETS,
     LatenessPin,
@@ -34,7 +34,7 @@ from motcua.generator.scenario import (
     rating_band,
     round2,
 )
-from motcua.generator.units import load_units
+from motcua_dev.generator.units import load_units
 
 SAMPLE_SEED = 2114
 SMALL_SEED = 7

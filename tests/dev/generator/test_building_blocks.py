@@ -6,12 +6,12 @@ import random
 import unicodedata
 from datetime import date
 
-from motcua.generator import catalog as cat
-from motcua.generator.contacts import ContactProfile, make_contact
-from motcua.generator.textcodec import encode_cp1258, to_cp1258_text
-from motcua.generator.units import load_units
-from motcua.generator.workdays import WorkCalendar
-from tests.generator.inbox_check import email_valid, is_missing, phone_valid
+from motcua_dev.generator import catalog as cat
+from motcua_dev.generator.contacts import ContactProfile, make_contact
+from motcua_dev.generator.textcodec import encode_cp1258, to_cp1258_text
+from motcua_dev.generator.units import load_units
+from motcua_dev.generator.workdays import WorkCalendar
+from tests.dev.generator.inbox_check import email_valid, is_missing, phone_valid
 
 
 def test_working_days_skip_weekends_and_tet() -> None:

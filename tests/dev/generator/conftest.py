@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from motcua.generator import write_sample, write_small
+from motcua_dev.generator import write_sample, write_small
 
 
 @pytest.fixture(scope="session")

@@ -30,7 +30,7 @@ Endpoints
     an object without ``Mã hồ sơ``) is served as is, stamped now.
 ``GET /_stats``, ``GET /_faults``, ``GET /healthz``.
 
-Run: ``python -m motcua.sources.simulator --port 8765 [--items 500]
+Run: ``python -m motcua_dev.simulator --port 8765 [--items 500]
 [--fault rate_limit_every=3 --fault duplicate_across_pages=true]``; from
 tests: ``with Simulator(...) as sim: sim.base_url`` or ``with serve() as url``.
 """
@@ -498,7 +498,7 @@ def _fault_arg(text: str) -> tuple[str, Any]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m motcua.sources.simulator",
+        prog="python -m motcua_dev.simulator",
         description="Serve synthetic one-stop-shop dossiers over the connector's HTTP API.",
     )
     parser.add_argument("--host", default="127.0.0.1")

@@ -1,4 +1,4 @@
-"""Command line: ``python -m motcua.generator {sample,small,generate,bench} ...``.
+"""Command line: ``python -m motcua_dev.generator {sample,small,generate,bench} ...``.
 
 sample    the letter's story (27 units, 2016-01-01 → 2017-07-14) into --out
 small     the end-to-end test inbox (4 communes, Dec 2016 → Apr 2017) into --out
@@ -16,8 +16,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from motcua.generator.engine import GeneratorConfig, generate
-from motcua.generator.scenario import Scenario, ScenarioError
+from motcua_dev.generator.engine import GeneratorConfig, generate
+from motcua_dev.generator.scenario import Scenario, ScenarioError
 
 
 def _summary(manifest: dict[str, Any], out: Path) -> str:
@@ -39,7 +39,7 @@ def _summary(manifest: dict[str, Any], out: Path) -> str:
 
 
 def _cmd_preset(args: argparse.Namespace) -> int:
-    from motcua.generator.presets import sample_config, small_config
+    from motcua_dev.generator.presets import sample_config, small_config
 
     make = sample_config if args.command == "sample" else small_config
     manifest = generate(make(args.out, args.seed))
@@ -69,7 +69,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from motcua.generator.bench import write_bench, write_delta
+    from motcua_dev.generator.bench import write_bench, write_delta
 
     if args.delta_of is not None:
         report = write_delta(args.delta_of, args.out, args.fraction, args.seed)
@@ -83,7 +83,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m motcua.generator",
+        prog="python -m motcua_dev.generator",
         description="Generate a contract-conforming Một cửa inbox (deterministic by seed).",
     )
     sub = parser.add_subparsers(dest="command", required=True)

@@ -16,10 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from motcua.generator import catalog as cat
-from motcua.generator.scenario import ScenarioError, SurveyPin
-from motcua.generator.units import Unit
-from motcua.generator.workdays import WorkCalendar
+from motcua_dev.generator import catalog as cat
+from motcua_dev.generator.scenario import ScenarioError, SurveyPin
+from motcua_dev.generator.units import Unit
+from motcua_dev.generator.workdays import WorkCalendar
 
 Cell = tuple[str, int, str]  # (commune code, year, agency)
 Answer = int | str  # 1..5, or the literal text of an invalid answer

@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from tests.generator.inbox_check import (
+from tests.dev.generator.inbox_check import (
     late_rate,
     lateness,
     latest_states,

@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from motcua.generator.engine import GeneratorConfig, generate
-from motcua.generator.scenario import LatenessPin, Scenario, ScenarioError, SurveyPin
+from motcua_dev.generator.engine import GeneratorConfig, generate
+from motcua_dev.generator.scenario import LatenessPin, Scenario, ScenarioError, SurveyPin
 
 __all__ = [
     "GeneratorConfig",
@@ -29,20 +29,20 @@ __all__ = [
 
 def write_sample(out_dir: Path, seed: int | None = None) -> dict[str, Any]:
     """The letter's story (27 Ninh Hòa units, 2016-01-01 → 2017-07-14); returns the manifest."""
-    from motcua.generator.presets import sample_config
+    from motcua_dev.generator.presets import sample_config
 
     return generate(sample_config(Path(out_dir), seed))
 
 
 def write_small(out_dir: Path, seed: int | None = None) -> dict[str, Any]:
     """A small end-to-end inbox (4 communes, a few months, every variant, pinned figures)."""
-    from motcua.generator.presets import small_config
+    from motcua_dev.generator.presets import small_config
 
     return generate(small_config(Path(out_dir), seed))
 
 
 def write_bench(path: Path, rows: int, seed: int = 1) -> dict[str, Any]:
     """``rows`` valid contract rows in one plain UTF-8 CSV, as fast as possible."""
-    from motcua.generator.bench import write_bench as _write_bench
+    from motcua_dev.generator.bench import write_bench as _write_bench
 
     return _write_bench(Path(path), rows, seed)

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from motcua.generator import write_small
-from tests.generator.inbox_check import (
+from motcua_dev.generator import write_small
+from tests.dev.generator.inbox_check import (
     ONESTOP,
     SURVEY,
     keyed,

@@ -58,7 +58,7 @@ def generate(rows: int, path: Path, vary: bool = False) -> float:
         [
             sys.executable,
             "-m",
-            "motcua.generator",
+            "motcua_dev.generator",
             "bench",
             "--rows",
             str(rows),
@@ -75,7 +75,10 @@ def generate(rows: int, path: Path, vary: bool = False) -> float:
 def _child(args: list[str]) -> dict:
     """Run a measured child; return its JSON report plus its peak RSS."""
     out = subprocess.run(
-        [sys.executable, "-m", "motcua.bench", *args], check=True, capture_output=True, text=True
+        [sys.executable, "-m", "motcua_dev.bench", *args],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     report = json.loads(out.strip().splitlines()[-1])
     report["child_peak_rss_mb"] = report.pop("peak_rss_kb") / 1024
@@ -212,7 +215,7 @@ def _bench_files(data_dir: Path, rows: int, fraction: float) -> tuple[Path, Path
             [
                 sys.executable,
                 "-m",
-                "motcua.generator",
+                "motcua_dev.generator",
                 "bench",
                 "--delta-of",
                 str(base),

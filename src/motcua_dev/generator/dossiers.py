@@ -13,11 +13,11 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from motcua.generator import catalog as cat
-from motcua.generator.contacts import Contact, ContactProfile, completed, make_contact
-from motcua.generator.units import Unit
-from motcua.generator.variants import FileVariant
-from motcua.generator.workdays import WorkCalendar
+from motcua_dev.generator import catalog as cat
+from motcua_dev.generator.contacts import Contact, ContactProfile, completed, make_contact
+from motcua_dev.generator.units import Unit
+from motcua_dev.generator.variants import FileVariant
+from motcua_dev.generator.workdays import WorkCalendar
 
 DUE_TIME = time(17, 0)
 

@@ -43,7 +43,7 @@ class Unit:
 
 def default_units_path() -> Path:
     """Path of the packaged Ninh Hòa reference file."""
-    return Path(str(resources.files("motcua.generator") / "data" / DEFAULT_UNITS_RESOURCE))
+    return Path(str(resources.files("motcua_dev.generator") / "data" / DEFAULT_UNITS_RESOURCE))
 
 
 def load_units(path: Path | None = None, codes: Iterable[str] | None = None) -> list[Unit]:

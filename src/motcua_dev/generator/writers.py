@@ -21,8 +21,8 @@ from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
-from motcua.generator.textcodec import to_cp1258_text
-from motcua.generator.variants import FileVariant
+from motcua_dev.generator.textcodec import to_cp1258_text
+from motcua_dev.generator.variants import FileVariant
 
 FLUSH_ROWS = 2000
 ZIP_EPOCH = (2017, 7, 14, 0, 0, 0)  # any fixed date; zip stores local time without zone
@@ -75,7 +75,7 @@ class TableWriter:
         from openpyxl import Workbook
 
         self._workbook = Workbook(write_only=True)
-        self._workbook.properties.creator = "motcua.generator"
+        self._workbook.properties.creator = "motcua_dev.generator"
         self._workbook.properties.created = self.stamp
         self._workbook.properties.modified = self.stamp
         self._sheet = self._workbook.create_sheet("Danh sách")

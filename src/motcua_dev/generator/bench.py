@@ -16,11 +16,11 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from motcua.generator import catalog as cat
-from motcua.generator.dossiers import UnitProfile, random_plan, render
-from motcua.generator.units import load_units
-from motcua.generator.variants import VariantPlanner
-from motcua.generator.workdays import WorkCalendar
+from motcua_dev.generator import catalog as cat
+from motcua_dev.generator.dossiers import UnitProfile, random_plan, render
+from motcua_dev.generator.units import load_units
+from motcua_dev.generator.variants import VariantPlanner
+from motcua_dev.generator.workdays import WorkCalendar
 
 TEMPLATES = 4096
 CHUNK = 20000

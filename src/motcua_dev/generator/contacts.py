@@ -15,8 +15,8 @@ import random
 import unicodedata
 from dataclasses import dataclass
 
-from motcua.generator import catalog
-from motcua.generator.units import Unit
+from motcua_dev.generator import catalog
+from motcua_dev.generator.units import Unit
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,3 @@
+from motcua_dev.cli import main
+
+main()
