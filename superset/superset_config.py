@@ -25,6 +25,19 @@ SECRET_KEY = os.environ["SUPERSET_SECRET_KEY"]
 SQLALCHEMY_DATABASE_URI = os.environ["SUPERSET_METADATA_URL"]
 SQLALCHEMY_TRACK_MODIFICATIONS = False
 
+
+def _bi_password(url: object) -> str:
+    """The BI login's password, from the environment at every connection.
+
+    The imported database connection carries no password (not in the bundle,
+    not in Superset's metadata): ``make bi``, the tests and compose give it as
+    ``BI_WAREHOUSE_PASSWORD``.
+    """
+    return os.environ.get("BI_WAREHOUSE_PASSWORD", "")
+
+
+SQLALCHEMY_CUSTOM_PASSWORD_STORE = _bi_password
+
 # ---------------------------------------------------------------- no telemetry, offline UI
 MAPBOX_API_KEY = ""
 SLACK_API_TOKEN = None

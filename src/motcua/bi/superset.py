@@ -116,11 +116,17 @@ def _lock_hash() -> str:
     return hashlib.sha256((superset_dir() / "requirements.lock").read_bytes()).hexdigest()[:12]
 
 
-def run_cli(home: Home, *args: str, log_name: str, stdin: str | None = None) -> str:
-    """Run ``superset <args>``; its output goes to a log, raised with its tail on failure."""
+def run_cli(
+    home: Home, *args: str, log_name: str, stdin: str | None = None, bi_password: str = ""
+) -> str:
+    """Run ``superset <args>``; its output goes to a log, raised with its tail on failure.
+
+    ``bi_password``: for commands that connect to the warehouse (the import checks
+    each table), given through the environment as the server gets it.
+    """
     cmd = [str(executable("superset")), *args]
     result = subprocess.run(
-        cmd, env=home.env(), input=stdin, capture_output=True, text=True, check=False
+        cmd, env=home.env(bi_password), input=stdin, capture_output=True, text=True, check=False
     )
     home.log(log_name).write_text(result.stdout + result.stderr, encoding="utf-8")
     if result.returncode != 0:
@@ -174,18 +180,18 @@ def import_assets(home: Home, bi_url: str) -> Path:
     shutil.rmtree(target, ignore_errors=True)
     bundle.write_directory(files, target / "yaml")
     archive = bundle.write_zip(files, target / "motcua_superset.zip")
-    run_cli(
-        home,
-        "import-datasources",
-        "-p",
-        str(archive),
-        "-u",
-        ADMIN,
-        log_name="import-datasources.log",
-    )
-    run_cli(
-        home, "import-dashboards", "-p", str(archive), "-u", ADMIN, log_name="import-dashboards.log"
-    )
+    password = config.parse_pg_url(bi_url).password
+    for command in ("import-datasources", "import-dashboards"):
+        run_cli(
+            home,
+            command,
+            "-p",
+            str(archive),
+            "-u",
+            ADMIN,
+            log_name=f"{command}.log",
+            bi_password=password,
+        )
     return archive
 
 
