@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -31,24 +32,39 @@ def _load(args: argparse.Namespace) -> None:
     print(json.dumps(result, ensure_ascii=False, indent=1))
 
 
+# dbt docs' page loads a usage tracker from a CDN when the manifest allows
+# tracking (ours never does); the loader's URL is removed anyway, so the page
+# the project writes references no other host (tests/test_docs_offline.py).
+_TRACKER_LOADER = re.compile(r"""(\.src\s*=\s*)["'](?:https?:)?//[^"']+["']""")
+
+
+def offline_docs_page(html: str) -> str:
+    """dbt's docs page with every script loader pointing at another host emptied."""
+    return _TRACKER_LOADER.sub(r'\1""', html)
+
+
 def _docs(port: int) -> int:
-    """The data dictionary of the marts: dbt docs against the warehouse's catalog."""
+    """The data dictionary of the marts: dbt docs against the warehouse's catalog.
+
+    Served by a plain local HTTP server rather than ``dbt docs serve``, which
+    copies dbt's page (with its tracker loader) over ours.
+    """
     from motcua.runner import resolve_warehouse
 
     env = dict(os.environ)
     config.apply_telemetry_off(env)
     env.update(config.dbt_env(resolve_warehouse()[0]))
-    project = str(config.dbt_project_dir())
-    base = [str(BIN / "dbt"), "docs"]
-    flags = ["--project-dir", project, "--profiles-dir", project]
-    code = _call([*base, "generate", *flags], env)
+    project = config.dbt_project_dir()
+    flags = ["--project-dir", str(project), "--profiles-dir", str(project)]
+    code = _call([str(BIN / "dbt"), "docs", "generate", *flags], env)
+    page = project / "target" / "index.html"
+    if code == 0:
+        page.write_text(offline_docs_page(page.read_text(encoding="utf-8")), encoding="utf-8")
+    print(f"static site: {page} (+ manifest.json, catalog.json)")
     if code == 0 and port:
         print(f"serving http://127.0.0.1:{port}/ (Ctrl-C to stop)")
-        code = _call(
-            [*base, "serve", *flags, "--port", str(port), "--host", "127.0.0.1", "--no-browser"],
-            env,
-        )
-    print(f"static site: {project}/target/index.html (+ manifest.json, catalog.json)")
+        server = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"]
+        code = _call([*server, "--directory", str(page.parent)], env)
     return code
 
 
