@@ -1,5 +1,5 @@
 {#-
-    Citizen contact fields (RULES.md "Citizen contact fields"). Each rule is
+    Citizen contact fields (docs/rules.md "Citizen contact fields"). Each rule is
     defined here only; int_onestop__rows_checked applies them to every row.
 -#}
 

@@ -1,5 +1,5 @@
 {#-
-    Which of a dossier's valid rows is its state (RULES.md, SOURCES.md tie
+    Which of a dossier's valid rows is its state (docs/rules.md, docs/sources.md tie
     rule): the latest `Cập nhật lúc`, then the file whose name sorts last,
     then the last row of that file (then the later file, should one name be
     delivered twice). int_onestop__dossiers_current picks the current state
@@ -14,7 +14,7 @@
 {%- endmacro %}
 
 {#-
-    The per-dossier facts of RULES.md that depend on neither the period nor
+    The per-dossier facts of docs/rules.md that depend on neither the period nor
     the run date, from a state's columns (`alias` has received_at, due_at,
     result_at, returned_at, apology_at, apology_due_at, status,
     reception_place): dates by their date part, done = result date else

@@ -1,4 +1,4 @@
-{#- Shared formulas of the marts (RULES.md); each is written only here. -#}
+{#- Shared formulas of the marts (docs/rules.md); each is written only here. -#}
 
 {#- A percentage 0..100 rounded to 2 decimals; null when the denominator is 0. -#}
 {% macro percent(numerator, denominator) -%}

@@ -1,7 +1,7 @@
 """End to end with the sample generator: inbox → loader → dbt → known answers.
 
 ``motcua_dev.generator`` writes a contract-conforming inbox (every file variant,
-junk rows, re-deliveries, ties) with the figures RULES.md gives for it in
+junk rows, re-deliveries, ties) with the figures docs/rules.md gives for it in
 ``manifest.json``; after loading it and building the project, every expected
 mart cell must hold exactly those figures.
 """

@@ -2,7 +2,7 @@
 
 The sample (``motcua_dev.generator.write_sample``) tells the story of letter
 2114/UBND: 27 Ninh Hòa units, 1 Jan 2016 – 14 Jul 2017, and its
-``manifest.json`` states the exact figures RULES.md gives for it. The session
+``manifest.json`` states the exact figures docs/rules.md gives for it. The session
 fixture loads it into a fresh database, runs ``dbt build`` once (target and
 logs in a temporary directory) and drops the database at the end.
 """

@@ -229,7 +229,7 @@ create table public.contacts_export as
 select applicant_name, phone, email from raw.onestop_rows;
 create sequence public.export_seq;
 
--- marts: no personal data (RULES.md); commune grain with commune_code
+-- marts: no personal data (docs/rules.md); commune grain with commune_code
 create schema if not exists marts;
 create table marts.dim_commune (
     commune_key text primary key, commune_code text not null, commune_name text not null,

@@ -135,7 +135,7 @@ LATE_RATE_BY_COMMUNE = Chart(
         "annotation_layers": [threshold_line(THRESHOLD, f"Ngưỡng {THRESHOLD} %")],
         "y_axis_title": "%",
     },
-    description="Resolved late + in progress overdue, over resolved + in progress (RULES.md).",
+    description="Resolved late + in progress overdue, over resolved + in progress (docs/rules.md).",
     filters=(HAS_LATE_RATE,),
 )
 LATENESS_TABLE = Chart(

@@ -1,4 +1,4 @@
-"""The input contracts of SOURCES.md as data: headers → raw column names.
+"""The input contracts of docs/sources.md as data: headers → raw column names.
 
 Columns are matched by header name, never by position: case, surrounding
 spaces, inner runs of spaces and Unicode normalisation are ignored, so

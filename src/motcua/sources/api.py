@@ -19,7 +19,7 @@ Response ``200 application/json``::
      "next_page": n + 1 | null}
 
 Each item is one dossier's current state: an object whose keys are the
-contract headers of SOURCES.md section 1 exactly (``"Mã hồ sơ"``,
+contract headers of docs/sources.md section 1 exactly (``"Mã hồ sơ"``,
 ``"Mã đơn vị"``, …, ``"Cập nhật lúc"``), values strings in the formats of the
 CSV exports (dates ``dd/mm/yyyy HH:MM:SS``), so the loader's ``map_header``
 and the same dbt staging apply. Missing keys are null columns; unknown keys

@@ -18,7 +18,7 @@
 --                 else, no CREATE anywhere, no temporary tables
 --
 -- Personal data (raw, staging, intermediate, quarantine) never reaches
--- marts or the dq view (RULES.md).
+-- marts or the dq view (docs/rules.md).
 
 -- The schemas dbt builds into exist before dbt runs: then no role needs
 -- CREATE on the database (dbt only creates the schemas it cannot find).

@@ -2,14 +2,14 @@
 
 Everything a generated row can contain comes from here, so a test (or a
 reviewer) can see at a glance that the personal data is synthetic and that
-every controlled value is one of the contract's (SOURCES.md).
+every controlled value is one of the contract's (docs/sources.md).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-# --- One-stop dossier export (SOURCES.md §1), in the contract's order -----------------
+# --- One-stop dossier export (docs/sources.md §1), in the contract's order -----------------
 ONESTOP_HEADERS: tuple[str, ...] = (
     "Mã hồ sơ",
     "Mã đơn vị",
@@ -56,7 +56,7 @@ ONESTOP_HEADERS: tuple[str, ...] = (
     C_UPDATED,
 ) = range(len(ONESTOP_HEADERS))
 
-# --- Survey export (SOURCES.md §2) ------------------------------------------------------
+# --- Survey export (docs/sources.md §2) ------------------------------------------------------
 ELEMENTS: tuple[str, ...] = (
     "Tiếp cận dịch vụ",
     "Thủ tục hành chính",
@@ -88,7 +88,7 @@ ANSWER_LABELS: dict[int, str] = {
     4: "Hài lòng",
     5: "Rất hài lòng",
 }
-# "No valid answer" spellings (SOURCES.md: anything but 1-5 or a label).
+# "No valid answer" spellings (docs/sources.md: anything but 1-5 or a label).
 INVALID_ANSWERS: tuple[str, ...] = ("", "0", "6", "x", "X", "-", "9")
 
 # --- Controlled values ------------------------------------------------------------------
@@ -281,7 +281,7 @@ HAMLETS: tuple[str, ...] = (
     "Thôn Vạn Thọ",
 )
 EMAIL_DOMAINS: tuple[str, ...] = ("example.vn", "example.com")
-# Placeholders that RULES.md counts as "missing" (compared case/accent-insensitively).
+# Placeholders that docs/rules.md counts as "missing" (compared case/accent-insensitively).
 PLACEHOLDERS: tuple[str, ...] = (
     "-",
     ".",

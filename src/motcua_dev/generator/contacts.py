@@ -1,9 +1,9 @@
 """Applicant contact fields, messy on purpose, with their validity known by construction.
 
 The letter asks every dossier to carry address, phone and email; the
-warehouse measures how often they are missing or malformed (RULES.md
+warehouse measures how often they are missing or malformed (docs/rules.md
 "Citizen contact fields"). Each generator below returns the text *and*
-whether RULES.md counts it as present/valid, so the manifest can state
+whether docs/rules.md counts it as present/valid, so the manifest can state
 exact completeness figures without re-parsing its own output.
 Every value is synthetic: names from a short list, phones with a ``000``
 block, emails at example.vn / example.com.
@@ -65,7 +65,7 @@ def person_name(rng: random.Random) -> str:
 
 
 def _missing(rng: random.Random) -> str:
-    """Empty, blank or one of the placeholders RULES.md lists."""
+    """Empty, blank or one of the placeholders docs/rules.md lists."""
     roll = rng.random()
     if roll < 0.45:
         return ""
@@ -94,7 +94,7 @@ def _mobile_digits(rng: random.Random) -> str:
 
 
 def valid_phone(rng: random.Random) -> str:
-    """A phone RULES.md accepts, written the many ways people write it."""
+    """A phone docs/rules.md accepts, written the many ways people write it."""
     mobile = _mobile_digits(rng)
     kind = rng.randrange(9)
     if kind == 0:
@@ -117,7 +117,7 @@ def valid_phone(rng: random.Random) -> str:
 
 
 def invalid_phone(rng: random.Random) -> str:
-    """A non-empty phone that fails RULES.md's pattern."""
+    """A non-empty phone that fails docs/rules.md's pattern."""
     mobile = _mobile_digits(rng)
     return rng.choice(
         (

@@ -33,7 +33,7 @@ class Event:
     show_returned: bool = False
     show_apology: bool = False
     # A corrected copy with the same ``Cập nhật lúc`` that goes to a later-sorting
-    # file of the same night (SOURCES.md tie rule: the later file wins).
+    # file of the same night (docs/sources.md tie rule: the later file wins).
     tie_contact: Contact | None = None
 
 
@@ -66,7 +66,7 @@ class DossierPlan:
         return last.tie_contact or last.contact
 
     def done_date(self) -> date | None:
-        """RULES.md ``done`` of the final state: result date, else return date."""
+        """docs/rules.md ``done`` of the final state: result date, else return date."""
         last = self.events[-1]
         if last.show_result and not self.result_blank and self.result_at is not None:
             return self.result_at.date()

@@ -4,7 +4,7 @@ Per file: rows written, quarantine-worthy rows (by reason), re-delivered and
 tie rows, the format variant and the sha256. Per commune: distinct valid
 dossiers and their final states. Expected mart figures: exact wherever the
 generator controls them (pinned lateness, reception and contact counts of
-every commune and period, every survey cell), computed with the RULES.md
+every commune and period, every survey cell), computed with the docs/rules.md
 formulas on counts, never by reading the files back.
 """
 

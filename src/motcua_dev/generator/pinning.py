@@ -1,9 +1,9 @@
-"""Build the dossiers a ``LatenessPin`` asks for, and check them against RULES.md.
+"""Build the dossiers a ``LatenessPin`` asks for, and check them against docs/rules.md.
 
 Each pinned dossier gets an outcome class first and then dates drawn to
 satisfy it (received, due = received + processing days, done), so the
 counts are exact whatever the seed. ``classify`` re-derives the classes from
-the finished plans with the RULES.md definitions; the engine asserts that
+the finished plans with the docs/rules.md definitions; the engine asserts that
 both agree before writing anything.
 """
 
@@ -153,7 +153,7 @@ def _active_plan(ctx: PinContext, klass: str, carried: bool, apology: str) -> Do
         plan = _base_plan(ctx, proc, received)
         later = cal.between(ctx.cutoff + timedelta(days=1), ctx.gen_end)
         if later and rng.random() < 0.6:
-            # Resolved after the cut-off: still "in progress at the cut-off" by RULES.md.
+            # Resolved after the cut-off: still "in progress at the cut-off" by docs/rules.md.
             done = rng.choice(later)
             steps = timeline_steps(
                 rng, plan, cal, done, ctx.profile.supplement_share, True, apology
@@ -253,7 +253,7 @@ def _assign_channels_and_places(ctx: PinContext, plans: list[DossierPlan]) -> No
 
 
 def has_compliant_apology(plan: DossierPlan) -> bool:
-    """RULES.md: apology dated on or before due, with a new promised date."""
+    """docs/rules.md: apology dated on or before due, with a new promised date."""
     last = plan.final
     return (
         last.show_apology
@@ -265,7 +265,7 @@ def has_compliant_apology(plan: DossierPlan) -> bool:
 
 
 def classify(plan: DossierPlan, start: date, end: date, cutoff: date) -> Counter[str]:
-    """RULES.md measures one dossier (in its final state) contributes to a period."""
+    """docs/rules.md measures one dossier (in its final state) contributes to a period."""
     out: Counter[str] = Counter()
     received = plan.received.date()
     status = plan.final.status

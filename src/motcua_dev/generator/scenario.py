@@ -1,7 +1,7 @@
 """Scenarios: outcomes pinned by construction, and the mart figures they imply.
 
 A scenario says, for a commune and a period, how many dossiers end in each
-RULES.md outcome class, and, for a commune × year × agency, how many answers
+docs/rules.md outcome class, and, for a commune × year × agency, how many answers
 each survey element gets per value. The generator builds exactly those
 dossiers and answers and keeps random data away from them, so a test can
 assert mart figures computed here by plain arithmetic (``expected_*``).
@@ -56,7 +56,7 @@ def period_type(start: date, end: date) -> str:
 
 
 def cutoff_of(start: date, end: date, run_date: date) -> date:
-    """RULES.md: the period containing the run date is cut off at the run date."""
+    """docs/rules.md: the period containing the run date is cut off at the run date."""
     return run_date if start <= run_date <= end else end
 
 
@@ -229,7 +229,7 @@ class SurveyPin:
 
 
 def satisfaction_figures(counts: Mapping[str, Sequence[int]], responses: int) -> dict[str, Any]:
-    """RULES.md satisfaction index from answer counts (shared by pins and random cells)."""
+    """docs/rules.md satisfaction index from answer counts (shared by pins and random cells)."""
     indices: dict[str, Fraction | None] = {}
     for key in ELEMENT_KEYS:
         _, *values = counts[key]
@@ -248,7 +248,7 @@ def satisfaction_figures(counts: Mapping[str, Sequence[int]], responses: int) ->
 
 
 def rating_band(index: Fraction | float | None) -> str | None:
-    """RULES.md band of the reported (2-decimal) index; lower bounds inclusive.
+    """docs/rules.md band of the reported (2-decimal) index; lower bounds inclusive.
 
     Rounding first matters only within 0.005 of a bound; pinned cells keep away.
     """

@@ -1,4 +1,4 @@
-"""File-format variants of SOURCES.md and a planner that guarantees each one occurs.
+"""File-format variants of docs/sources.md and a planner that guarantees each one occurs.
 
 Every export file gets one ``FileVariant``. The planner first hands out the
 values no file has used yet (so even a small inbox contains every variant),

@@ -1,7 +1,7 @@
 """The public-sector working calendar the generator schedules dossiers on.
 
 Due dates in the generated exports are "received + N working days", as the
-one-stop software computes them; RULES.md counts lateness on the same kind of
+one-stop software computes them; docs/rules.md counts lateness on the same kind of
 calendar (Monday–Friday minus Vietnamese public holidays from ``holidays``).
 """
 

@@ -1,9 +1,9 @@
-"""An independent reader of a generated inbox, written from SOURCES.md / RULES.md only.
+"""An independent reader of a generated inbox, written from docs/sources.md / docs/rules.md only.
 
 Nothing here imports the generator: files are decoded the way the contract
 describes (UTF-8 with or without BOM, else Windows-1258; XLSX first sheet;
 NFC; headers matched by name), rows are judged with the quarantine rules,
-and the RULES.md measures are recomputed from the latest state of each
+and the docs/rules.md measures are recomputed from the latest state of each
 dossier. Tests compare these numbers with the generator's manifest.
 """
 
@@ -153,7 +153,7 @@ def parse_moment(text: str) -> datetime | None:
 
 
 def onestop_reason(row: dict[str, str], units: set[str]) -> str | None:
-    """SOURCES.md §1 quarantine rules; None for a usable row."""
+    """docs/sources.md §1 quarantine rules; None for a usable row."""
     if not row.get("code", "").strip():
         return "empty_code"
     if row.get("unit", "").strip() not in units:
@@ -199,7 +199,7 @@ def answer_value(text: str) -> int | None:
     return LABELS.get(text)
 
 
-# --- contact fields (RULES.md) -----------------------------------------------------------
+# --- contact fields (docs/rules.md) -----------------------------------------------------------
 def _fold(text: str) -> str:
     stripped = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
     return "".join(c for c in stripped if not unicodedata.combining(c)).strip().casefold()
@@ -292,7 +292,7 @@ def _dossier(code: str, row: dict[str, str]) -> Dossier:
 
 
 def lateness(dossiers: list[Dossier], start: date, end: date, cutoff: date) -> Counter[str]:
-    """RULES.md commune_lateness measures over ``dossiers`` (one commune)."""
+    """docs/rules.md commune_lateness measures over ``dossiers`` (one commune)."""
     out: Counter[str] = Counter()
     for d in dossiers:
         if start <= d.received <= end:
@@ -339,7 +339,7 @@ def round2(value: Fraction) -> float:
 
 
 def satisfaction(counts: dict[str, list[int]]) -> float | None:
-    """RULES.md index from counts[element] = [invalid, n1..n5]."""
+    """docs/rules.md index from counts[element] = [invalid, n1..n5]."""
     indices = []
     for key in ELEMENTS:
         valid = sum(counts[key][1:])

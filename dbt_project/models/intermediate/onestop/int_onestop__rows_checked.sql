@@ -16,7 +16,7 @@
 
 {#-
     Every staged one-stop-shop row with the list of quarantine reasons of
-    SOURCES.md §1 and of the values a rule or the grain depends on that lie
+    docs/sources.md §1 and of the values a rule or the grain depends on that lie
     outside their vocabulary or range (empty list = valid; the codes are
     listed in _onestop__models.yml). This is the only place where those
     rules live: quarantine.onestop_rows keeps the rows with a reason,

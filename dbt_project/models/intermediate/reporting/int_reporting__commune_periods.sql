@@ -4,7 +4,7 @@
     unit that had a dossier in it. Feeds commune_lateness and
     commune_contact_completeness; district_lateness sums it.
 
-    From the ledger int_reporting__commune_days (RULES.md "Dossier state at
+    From the ledger int_reporting__commune_days (docs/rules.md "Dossier state at
     the end of a period"), with cut-off = period_end, or run_date for the
     period that contains it:
     - received (by channel, withdrawn or refused, outside the desk, contact

@@ -1,6 +1,6 @@
 {#-
     Satisfaction index per commune (unit version) and per district, × survey
-    year × service (RULES.md "Satisfaction index"). Element index = 100 ×
+    year × service (docs/rules.md "Satisfaction index"). Element index = 100 ×
     satisfied (4 or 5) / valid answers; the index is the mean of the element
     indices that have a valid answer, rounded to 2 decimals only at the end.
     District figures pool the responses of their communes (sums of counts),

@@ -1,6 +1,6 @@
 {#-
     Every staged survey row with the list of quarantine reasons (empty list
-    = valid): those of SOURCES.md §2 (a malformed record, a `Mã đơn vị` not
+    = valid): those of docs/sources.md §2 (a malformed record, a `Mã đơn vị` not
     in the unit reference, a `Năm` that does not parse) and every value the
     grain (commune × year × service) depends on outside its vocabulary or
     range: an unknown or empty `Cơ quan`, a `Ngày khảo sát` that does not
