@@ -7,7 +7,6 @@ a threshold by editing one small YAML file, not the reviewed suites.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -28,8 +27,7 @@ DEFAULT_MOSTLY: Mapping[str, float] = {
 
 def settings_path() -> Path:
     """``MOTCUA_DQ_SETTINGS`` or ``expectations/dq_settings.yml``."""
-    override = os.environ.get("MOTCUA_DQ_SETTINGS")
-    return Path(override).resolve() if override else config.expectations_dir() / "dq_settings.yml"
+    return config.dq_settings_path()
 
 
 @dataclass(frozen=True)
