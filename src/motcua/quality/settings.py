@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from motcua import config
+from motcua import config, vocabularies
 
 CONTACT_CHECKS = ("address_present", "phone_valid", "email_valid")
 DEFAULT_MOSTLY: Mapping[str, float] = {
@@ -79,6 +79,9 @@ class QualitySettings:
         }
         params["max_quarantine_share"] = float(self.max_quarantine_share)
         params["run_date"] = run_date.isoformat()
+        # the value sets of the vocabulary checks: the seed dbt maps with (motcua.vocabularies)
+        params["onestop_statuses"] = list(vocabularies.values("status"))
+        params["survey_answer_scores"] = sorted(vocabularies.answer_labels())
         return params
 
 

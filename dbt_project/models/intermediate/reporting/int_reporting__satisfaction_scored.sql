@@ -38,8 +38,9 @@ targets as (
 
 agency_types as (
 
-    select agency_type
-    from (values ('UBND'), ('Trạm y tế'), ('Trường học')) as agency_type_values (agency_type)
+    select vocabularies.value as agency_type
+    from {{ ref('vocabularies') }} as vocabularies
+    where vocabularies.vocabulary = 'agency'
 
 ),
 
