@@ -1,6 +1,6 @@
 """One source for the vocabularies: the dbt seed, read by staging, GX and the generator.
 
-The seed ``dbt_project/seeds/reference/vocabularies.csv`` is the only place a
+The seed ``dbt_project/seeds/config/vocabularies.csv`` is the only place a
 status, channel, reception place, agency or survey answer is written: no
 model, macro, GX suite or generator module spells one again. (Unit-test
 fixtures, descriptions and reports' column labels may, they are not rules.)

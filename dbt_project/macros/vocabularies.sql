@@ -1,6 +1,6 @@
 {#-
     The controlled vocabularies of the sources live in one place, the seed
-    vocabularies (seeds/reference/vocabularies.csv), which the generator and
+    vocabularies (seeds/config/vocabularies.csv), which the generator and
     the GX suites read too (motcua.vocabularies). The staging models turn
     them into SQL when dbt compiles: vocabulary(name) reads the seed's rows
     from the warehouse, so the SQL is the same CASE a hand-written list

@@ -1,6 +1,6 @@
 """The controlled vocabularies of the sources, from their one source: the dbt seed.
 
-``dbt_project/seeds/reference/vocabularies.csv`` holds each vocabulary
+``dbt_project/seeds/config/vocabularies.csv`` holds each vocabulary
 (dossier status, channel, reception place, survey agency, survey answer)
 once: the staging models map delivered text with it (macros/vocabularies.sql),
 the GX suites check against it (their value sets are suite parameters filled
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from motcua import config
 
-SEED = ("seeds", "reference", "vocabularies.csv")
+SEED = ("seeds", "config", "vocabularies.csv")
 
 
 @dataclass(frozen=True)

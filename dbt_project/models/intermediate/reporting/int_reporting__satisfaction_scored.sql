@@ -38,9 +38,14 @@ targets as (
 
 agency_types as (
 
-    select vocabularies.value as agency_type
-    from {{ ref('vocabularies') }} as vocabularies
-    where vocabularies.vocabulary = 'agency'
+    -- the services of the seed vocabularies (macro vocabulary)
+    select agency_type
+    from (
+        values
+        {%- for agency in vocabulary('agency') %}
+        ('{{ agency.value }}'){{ ',' if not loop.last }}
+        {%- endfor %}
+    ) as agency_type_values (agency_type)
 
 ),
 
