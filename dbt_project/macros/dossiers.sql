@@ -33,7 +33,8 @@
     {{ done }} as done_date,
     {{ alias }}.apology_at::date as apology_date,
     {{ alias }}.apology_due_at::date as apology_due_date,
-    {{ alias }}.status in ('Đã rút', 'Từ chối tiếp nhận', 'Dừng xử lý') as is_withdrawn_or_refused,
+    {{ alias }}.status in {{ vocabulary_values('status', category='withdrawn_or_refused') }}
+        as is_withdrawn_or_refused,
     case
         when {{ done }} is null or {{ due }} is null then null
         when {{ done }} < {{ due }} then 'early'
@@ -44,7 +45,8 @@
         {{ alias }}.apology_at::date <= {{ due }} and {{ alias }}.apology_due_at is not null,
         false
     ) as has_compliant_apology,
-    ({{ alias }}.reception_place is distinct from 'Bộ phận một cửa') as is_received_outside_one_stop
+    ({{ alias }}.reception_place is distinct from {{ vocabulary_value('reception_place', 'desk') }})
+        as is_received_outside_one_stop
 {%- endmacro %}
 
 {#-
@@ -107,9 +109,9 @@
 {% macro commune_day_measure_conditions() -%}
     {{ return([
         ('received_total', "kind = 'received'"),
-        ('received_online', "kind = 'received' and channel = 'Trực tuyến'"),
-        ('received_direct', "kind = 'received' and channel = 'Trực tiếp'"),
-        ('received_postal', "kind = 'received' and channel = 'Bưu chính công ích'"),
+        ('received_online', "kind = 'received' and channel = " ~ vocabulary_value('channel', 'online')),
+        ('received_direct', "kind = 'received' and channel = " ~ vocabulary_value('channel', 'direct')),
+        ('received_postal', "kind = 'received' and channel = " ~ vocabulary_value('channel', 'postal')),
         ('received_unknown_channel', "kind = 'received' and channel is null"),
         ('withdrawn_or_refused', "kind = 'received' and is_withdrawn_or_refused"),
         ('received_outside_one_stop', "kind = 'received' and is_received_outside_one_stop"),

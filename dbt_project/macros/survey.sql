@@ -1,6 +1,7 @@
 {#-
     A survey answer on the five-point scale, written as the number or as
-    the label (accent- and case-insensitive): 1..5, anything else null
+    the label of the seed vocabularies (accent- and case-insensitive): 1..5,
+    anything else null
     ("no valid answer" for that element only). A number may carry leading
     zeros and a zero decimal part, with a point or a comma (`05`, `4.0`,
     `4,0`: what spreadsheets and hand-typed exports make of a 5 or a 4), and
@@ -13,11 +14,9 @@
         when {{ expr }} ~ '^0*[1-5]([.,]0+)?$' then translate({{ expr }}, '0.,', '')::int
         else
             case {{ text_key(expr) }}
-                when 'rat khong hai long' then 1
-                when 'khong hai long' then 2
-                when 'binh thuong' then 3
-                when 'hai long' then 4
-                when 'rat hai long' then 5
+                {%- for answer in vocabulary('survey_answer') %}
+                when '{{ answer.spelling }}' then {{ answer.code }}
+                {%- endfor %}
             end
     end
 {%- endmacro %}

@@ -38,7 +38,7 @@
 {#-
     Accent- and case-insensitive comparison key: decomposed, combining marks
     removed, đ -> d, lower case, inner white space collapsed.
-    'Không Có' -> 'khong co', 'Trực tuyến' -> 'truc tuyen'.
+    Không Có -> khong co, Trực tuyến -> truc tuyen.
 -#}
 {% macro text_key(expr) -%}
     lower(

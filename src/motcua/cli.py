@@ -54,6 +54,8 @@ def _docs(port: int) -> int:
     env = dict(os.environ)
     config.apply_telemetry_off(env)
     env.update(config.dbt_env(resolve_warehouse()[0]))
+    # dbt compiles every model for the page: the dates in it are as of RUN_DATE or today
+    env[config.RUN_DATE_ENV] = (config.run_date_setting() or config.today_local()).isoformat()
     project = config.dbt_project_dir()
     flags = ["--project-dir", str(project), "--profiles-dir", str(project)]
     code = _call([str(BIN / "dbt"), "docs", "generate", *flags], env)

@@ -62,9 +62,9 @@ def _ensure_database(server_url: str, name: str) -> None:
 
 def warehouse_url() -> str:
     """``WAREHOUSE_URL``, or the embedded server's ``warehouse`` (started if needed)."""
-    external = os.environ.get("WAREHOUSE_URL")
+    external = config.warehouse_url_setting()
     if external:
-        return config.parse_pg_url(external).url()
+        return external
     from motcua.warehouse.embedded import ensure_server
 
     return ensure_server().url("warehouse")
@@ -73,9 +73,9 @@ def warehouse_url() -> str:
 def airflow_db_url(warehouse: str) -> str:
     """Airflow's metadata database beside the warehouse (created if missing)."""
     params = config.parse_pg_url(warehouse)
-    if not os.environ.get("WAREHOUSE_URL"):  # the embedded server's own `airflow`
+    if not config.warehouse_url_setting():  # the embedded server's own `airflow`
         return params.url("airflow", driver="postgresql+psycopg2")
-    explicit = os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN")
+    explicit = config.airflow_db_url_setting()
     if explicit:
         return explicit
     name = f"{params.dbname}_airflow"
@@ -91,8 +91,8 @@ def resolve_warehouse() -> tuple[str, str]:
 
 def resolve_inbox() -> tuple[Path, bool, date | None]:
     """(inbox, is_sample, sample's own run date) — generating the sample if missing."""
-    if os.environ.get("INBOX_DIR"):
-        inbox = config.inbox_dir()
+    inbox = config.inbox_setting()
+    if inbox is not None:
         if not inbox.is_dir():
             raise SystemExit(f"INBOX_DIR {inbox} is not a directory")
         return inbox, False, None
@@ -115,10 +115,7 @@ def resolve(warehouse: str | None = None) -> RunSettings:
     """The run's settings; ``warehouse``: its URL when already resolved (and locked)."""
     url = warehouse or warehouse_url()
     inbox, sample, sample_date = resolve_inbox()
-    if os.environ.get("RUN_DATE"):
-        run_date = config.parse_run_date(os.environ["RUN_DATE"])
-    else:
-        run_date = sample_date or config.today_local()
+    run_date = config.run_date_setting() or sample_date or config.today_local()
     return RunSettings(url, airflow_db_url(url), inbox, run_date, sample)
 
 
@@ -152,13 +149,7 @@ def airflow_env(settings: RunSettings, home: Path | None = None) -> dict[str, st
             "AIRFLOW__CORE__DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
             f"AIRFLOW_CONN_{WAREHOUSE_CONN_ID.upper()}": settings.warehouse_url,
-            "WAREHOUSE_URL": settings.warehouse_url,
-            "INBOX_DIR": str(settings.inbox),
-            "RUN_DATE": settings.run_date.isoformat(),
-            "MOTCUA_RETRIES": env.get("MOTCUA_RETRIES", "0"),
-            # a one-shot run has no triggerer; and `dags test` 3.3.2 exits 1 after a
-            # successful run of a DAG with a deadline (apache/airflow#73428)
-            "MOTCUA_DEADLINE_ALERT": env.get("MOTCUA_DEADLINE_ALERT", "off"),
+            **config.launcher_env(settings.warehouse_url, settings.inbox, settings.run_date),
             **config.dbt_env(settings.warehouse_url),
         }
     )

@@ -4,7 +4,9 @@ Read from the marts contract and the ops reconciliation, never from tables
 holding personal data, so it can go to logs and terminals as is. The file
 and row counts are the run's own (the raw batches its load tasks opened):
 a night that loaded nothing says 0, not the warehouse's history; the marts'
-figures are the warehouse's as of the run date.
+figures are the warehouse's as of the run date. Each summary is kept in
+``ops.run_summaries``, whose DDL is this module's (``ensure_schema``); the
+rest of schema ops is dbt's (models/ops).
 """
 
 from __future__ import annotations
@@ -15,6 +17,26 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
+
+SCHEMA_SQL = """
+create schema if not exists ops;
+
+-- What each nightly run found, as printed by `make run` (no personal data).
+create table if not exists ops.run_summaries (
+    summary_id  bigint generated always as identity primary key,
+    run_date    date not null,
+    created_at  timestamptz not null default now(),
+    summary     jsonb not null
+);
+"""
+
+
+def ensure_schema(conn: psycopg.Connection) -> None:
+    """Create ``ops.run_summaries`` (idempotent, safe when two runs start at once)."""
+    with conn.transaction():
+        conn.execute("select pg_advisory_xact_lock(hashtext('motcua.ops_schema'))")
+        conn.execute(SCHEMA_SQL)
+
 
 # Every source, with zeros when the run's batches brought nothing for it.
 FILES_SQL = """
@@ -131,6 +153,7 @@ def collect(
 
 def store(url: str, result: dict[str, Any]) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
+        ensure_schema(conn)
         conn.execute(
             "insert into ops.run_summaries (run_date, summary) values (%s, %s)",
             (result["run_date"], json.dumps(result, ensure_ascii=False)),

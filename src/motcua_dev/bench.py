@@ -35,7 +35,7 @@ from motcua import config
 
 
 def _admin_url() -> str:
-    external = os.environ.get("WAREHOUSE_URL")
+    external = config.warehouse_url_setting()
     if external:
         return config.parse_pg_url(external).url("postgres")
     from motcua.warehouse.embedded import ensure_server
@@ -95,7 +95,7 @@ def _psql_copy(url: str, path: Path) -> dict:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("drop table if exists bench_text")
         conn.execute(f"create table bench_text ({cols})")
-    psql = pg_bin("psql") if not os.environ.get("WAREHOUSE_URL") else "psql"
+    psql = pg_bin("psql") if not config.warehouse_url_setting() else "psql"
     start = time.perf_counter()
     subprocess.run(
         [

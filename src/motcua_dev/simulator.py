@@ -52,6 +52,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from motcua import vocabularies
 from motcua.sources.api import CODE_KEY, ENDPOINT, MAX_PAGE_SIZE, SOURCE_TZ, UPDATED_KEY
 
 log = logging.getLogger(__name__)
@@ -73,8 +74,14 @@ PROCEDURES = (
     ("SIM.CT.001", "Chứng thực bản sao từ bản chính", "Chứng thực", 1),
     ("SIM.DD.001", "Đăng ký biến động quyền sử dụng đất", "Đất đai", 10),
 )
-CHANNELS = ("Trực tiếp", "Trực tuyến", "Bưu chính công ích", "1", "2")
-STATUSES = ("Đã tiếp nhận", "Đang xử lý", "Đã có kết quả", "Đã trả kết quả")
+# the vocabularies' values (the dbt seed, motcua.vocabularies), channels also as numbers
+CHANNELS = (*vocabularies.values("channel"), "1", "2")
+STATUSES = tuple(
+    vocabularies.value("status", role) for role in ("received", "processing", "result", "returned")
+)
+RESULT_STATUSES = vocabularies.values("status", category="result")
+RETURNED = vocabularies.value("status", "returned")
+PLACES = vocabularies.values("reception_place")  # the desk, then a specialist
 
 
 def now_local() -> datetime:
@@ -110,9 +117,9 @@ def generate_items(count: int = 120, seed: int = 2017) -> list[dict[str, str]]:
         due = received + timedelta(days=days + 2 * (days // 5))
         status = rng.choices(STATUSES, weights=(1, 2, 2, 6))[0]
         result = returned = None
-        if status in ("Đã có kết quả", "Đã trả kết quả"):
+        if status in RESULT_STATUSES:
             result = received + timedelta(hours=rng.randint(2, 24 * (days + 3)))
-        if status == "Đã trả kết quả" and result is not None:
+        if status == RETURNED and result is not None:
             returned = result + timedelta(hours=rng.randint(1, 48))
         last = max(d for d in (received, result, returned) if d is not None)
         updated = last + timedelta(minutes=rng.randint(1, 30), seconds=rng.randint(0, 59))
@@ -125,7 +132,7 @@ def generate_items(count: int = 120, seed: int = 2017) -> list[dict[str, str]]:
                 "Tên thủ tục": proc_name,
                 "Lĩnh vực": sector,
                 "Kênh nộp": rng.choice(CHANNELS),
-                "Nơi tiếp nhận": "Công chức chuyên môn" if i % 17 == 0 else "Bộ phận một cửa",
+                "Nơi tiếp nhận": PLACES[1] if i % 17 == 0 else PLACES[0],
                 "Ngày tiếp nhận": f"{received:%d/%m/%Y %H:%M}",
                 "Ngày hẹn trả": f"{due:%d/%m/%Y}",
                 "Ngày có kết quả": f"{result:%d/%m/%Y %H:%M}" if result else "",

@@ -25,7 +25,8 @@ class Warehouse:
         self.url = url
         self.work = work
 
-    def dbt(self, *args: str, run_date: str) -> subprocess.CompletedProcess[str]:
+    def dbt(self, *args: str, run_date: str | None) -> subprocess.CompletedProcess[str]:
+        """dbt ``args`` on this warehouse as of ``run_date`` (None: no run date at all)."""
         project = str(config.dbt_project_dir())
         env = config.apply_telemetry_off(dict(os.environ))
         env.update(config.dbt_env(self.url))
@@ -41,7 +42,9 @@ class Warehouse:
             "--log-path",
             str(self.work / "logs"),
         ]
-        env[config.RUN_DATE_ENV] = run_date
+        env.pop(config.RUN_DATE_ENV, None)
+        if run_date is not None:
+            env[config.RUN_DATE_ENV] = run_date
         return subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
 
     def run_sql(self, path: Path) -> None:

@@ -20,6 +20,7 @@ import psycopg
 import pytest
 
 from motcua import config
+from motcua.ingest.loader import ensure_raw_schema
 
 ADMIN_URL = os.environ.get("MOTCUA_TEST_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 RUN_DATE = date(2017, 7, 14)
@@ -42,6 +43,7 @@ SCHEMA_SQL = """
 create schema if not exists marts;
 create schema if not exists intermediate;
 create schema if not exists staging;
+create schema if not exists ops;
 
 create table marts.dim_commune (
     commune_key text primary key,
@@ -138,10 +140,9 @@ def gx_project(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def warehouse(fresh_db_url: str) -> str:
-    """The fresh database with raw (raw_schema.sql), stand-in dbt relations and known rows."""
-    raw_sql = (config.repo_root() / "src" / "motcua" / "warehouse" / "raw_schema.sql").read_text()
+    """The fresh database with raw (the loader's DDL), stand-in dbt relations and known rows."""
     with psycopg.connect(fresh_db_url, autocommit=True) as conn:
-        conn.execute(raw_sql)
+        ensure_raw_schema(conn)
         conn.execute(SCHEMA_SQL)
         load_known_rows(conn)
     return fresh_db_url

@@ -20,6 +20,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from motcua import summary
 from motcua.config import parse_pg_url
 from motcua.ingest.loader import ensure_raw_schema
 from motcua.quality.store import ensure_schema as ensure_dq_schema
@@ -155,6 +156,7 @@ def build_setup(conn: psycopg.Connection) -> None:
     """
     ensure_raw_schema(conn)
     ensure_dq_schema(conn)
+    summary.ensure_schema(conn)
     conn.execute(SETUP_SQL)
     with conn.cursor() as cur:
         cur.executemany(
@@ -209,6 +211,7 @@ create materialized view intermediate.int_survey__responses as
 select response_id, unit_code, comment from raw.survey_rows;
 
 -- quarantine (built by dbt): every rejected row with its raw values
+create schema if not exists quarantine;
 create table quarantine.onestop_rows as
 select file_name, row_number, dossier_code, address, phone, email,
        array['phone_invalid'] as reasons

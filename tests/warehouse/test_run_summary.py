@@ -28,6 +28,7 @@ values (1, 'onestop', 'hoso_22534_20170712.csv', 'a1', 'csv-utf8', 120, 'loaded'
        (2, 'onestop', 'hoso_22534_20170713_copy.csv', 'a3', 'csv-win1258', 0, 'duplicate', null),
        (2, 'survey', 'khaosat_hong.xlsx', 'b2', 'xlsx', 0, 'rejected', 'not an XLSX file'),
        (3, 'onestop', 'api:onestop', 'c1', 'api-json', 5, 'loaded', null);
+create schema if not exists ops;  -- dbt's (models/ops)
 create table ops.file_reconciliation as
 select file_id, batch_id, source, file_name, status, rows_read, rows_read as rows_in_raw,
        case file_name when 'hoso_22534_20170712.csv' then 117 when 'hoso_22534_20170713.csv'

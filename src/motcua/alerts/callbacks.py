@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import re
 import time as clock
 from collections.abc import Mapping
@@ -34,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from motcua import config
 from motcua.alerts.compose import (
     TaskFailure,
     compose_deadline_missed,
@@ -268,7 +268,7 @@ def nightly_deadline(
     ``airflow dags test`` 3.3.2 exits 1 after a *successful* run of a DAG with a
     deadline (apache/airflow#73428).
     """
-    if os.environ.get("MOTCUA_DEADLINE_ALERT", "on").strip().lower() in {"off", "false", "0", "no"}:
+    if not config.deadline_alert_enabled():
         return None
     from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference
 

@@ -22,11 +22,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import urllib.request
-from collections.abc import Mapping
-from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
 from typing import Any
@@ -37,7 +34,8 @@ from motcua.alerts.compose import AlertMessage
 
 log = logging.getLogger(__name__)
 
-SMTP_CONN_ID = "smtp_default"
+AlertSettings = config.AlertSettings  # where alerts go: read in motcua.config
+SMTP_CONN_ID = AlertSettings.smtp_conn_id
 DEFAULT_SENDER = "motcua-analytics@localhost"
 WEBHOOK_TIMEOUT_SECONDS = 10
 SLACK_TEXT_LIMIT = 3500  # Slack truncates long messages; the e-mail carries the full list
@@ -45,29 +43,6 @@ SLACK_TEXT_LIMIT = 3500  # Slack truncates long messages; the e-mail carries the
 
 class AlertDeliveryError(RuntimeError):
     """The e-mail could not be sent; the message was kept in the outbox (path in the text)."""
-
-
-@dataclass(frozen=True)
-class AlertSettings:
-    """Where alerts go, read from the environment contract at call time (never at import)."""
-
-    to: tuple[str, ...] = ()
-    sender: str | None = None
-    webhook_url: str | None = None
-    outbox: Path = Path(".local/outbox")
-    smtp_conn_id: str = SMTP_CONN_ID
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> AlertSettings:
-        env = os.environ if env is None else env
-        to = tuple(a.strip() for a in re.split(r"[,;]", env.get("DQ_ALERT_TO", "")) if a.strip())
-        outbox = env.get("DQ_ALERT_OUTBOX")
-        return cls(
-            to=to,
-            sender=env.get("DQ_ALERT_FROM", "").strip() or None,
-            webhook_url=env.get("DQ_ALERT_WEBHOOK_URL", "").strip() or None,
-            outbox=Path(outbox) if outbox else config.local_dir() / "outbox",
-        )
 
 
 def smtp_connection(conn_id: str = SMTP_CONN_ID) -> Any | None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
 from pathlib import Path
 
@@ -51,7 +50,7 @@ def ensure_bi_login(admin_url: str, password: str, login: str = LOCAL_LOGIN) -> 
 
 
 def bi_url(h: ss.Home) -> str:
-    explicit = os.environ.get("BI_WAREHOUSE_URL")
+    explicit = config.bi_warehouse_url()
     if explicit:
         return explicit
     from motcua.runner import resolve_warehouse
@@ -119,14 +118,14 @@ def add_user(username: str, commune: str | None) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="motcua bi", description=__doc__)
-    parser.add_argument("--port", type=int, default=int(os.environ.get("SUPERSET_PORT", "8088")))
+    parser.add_argument("--port", type=int, default=config.superset_port())
     sub = parser.add_subparsers(dest="action")
     u = sub.add_parser("user", help="add a Superset user (a commune account with --commune)")
     u.add_argument("username")
     u.add_argument("--commune", help="GSO code: the user sees this commune's rows only")
     b = sub.add_parser("bundle", help="write the import bundle (no password) and exit")
     b.add_argument("--out", type=Path, default=config.local_dir() / "superset" / "export")
-    b.add_argument("--url", default=os.environ.get("BI_WAREHOUSE_URL"), help="BI login URL")
+    b.add_argument("--url", default=config.bi_warehouse_url(), help="BI login URL")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     if args.action == "user":

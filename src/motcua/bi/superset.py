@@ -42,7 +42,7 @@ class SupersetError(RuntimeError):
 
 
 def venv_dir() -> Path:
-    return Path(os.environ.get("MOTCUA_SUPERSET_VENV", config.repo_root() / ".venv-superset"))
+    return config.superset_venv_dir()
 
 
 def superset_dir() -> Path:

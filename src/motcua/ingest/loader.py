@@ -87,11 +87,12 @@ class _CountMismatch(Exception):
 
 
 def schema_sql() -> str:
-    return (Path(__file__).parents[1] / "warehouse" / "raw_schema.sql").read_text()
+    """The DDL of schema raw: ``raw_schema.sql`` beside this module, its one owner."""
+    return Path(__file__).with_name("raw_schema.sql").read_text(encoding="utf-8")
 
 
 def ensure_raw_schema(conn: psycopg.Connection) -> None:
-    """Create the raw and quarantine schemas (idempotent)."""
+    """Create schema raw and its tables (idempotent, safe when two runs start at once)."""
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(hashtext('motcua.raw_schema'))")
         conn.execute(schema_sql())

@@ -15,13 +15,13 @@ import csv
 import datetime as dt
 import hashlib
 import io
-import os
 import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from motcua import config
 from motcua.ingest.contract import ContractError
 
 CHUNK = 1 << 20
@@ -362,15 +362,6 @@ XLSX_MAX_RATIO = 100
 XLSX_RATIO_FLOOR = MB  # a smaller member cannot hurt, whatever its ratio
 
 
-def _env_limit(name: str, default: int) -> int:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    if not value.isdigit() or int(value) == 0:
-        raise ValueError(f"{name} must be a positive whole number, got {value!r}")
-    return int(value)
-
-
 def check_xlsx_size(path: Path) -> None:
     """Refuse a workbook that unpacks to more than the caps allow, before opening it.
 
@@ -379,8 +370,8 @@ def check_xlsx_size(path: Path) -> None:
     from the zip's directory, and cannot lie: the reader (calamine) stops
     with an error as soon as a member inflates past its declared size.
     """
-    cap_mb = _env_limit("MOTCUA_XLSX_MAX_UNPACKED_MB", XLSX_MAX_UNPACKED_MB)
-    max_ratio = _env_limit("MOTCUA_XLSX_MAX_RATIO", XLSX_MAX_RATIO)
+    cap_mb = config.xlsx_max_unpacked_mb(XLSX_MAX_UNPACKED_MB)
+    max_ratio = config.xlsx_max_ratio(XLSX_MAX_RATIO)
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()

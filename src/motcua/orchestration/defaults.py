@@ -6,10 +6,10 @@ integrity test can assert one policy for all of them.
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
 from typing import Any
 
+from motcua import config
 from motcua.config import TIMEZONE
 
 WAREHOUSE_CONN_ID = "motcua_warehouse"
@@ -20,7 +20,7 @@ TAGS = ["motcua", "nightly"]
 
 def _retry_delay() -> timedelta:
     """Five minutes in production; the local one-shot run sets it lower."""
-    return timedelta(seconds=int(os.environ.get("MOTCUA_RETRY_DELAY_SECONDS", "300")))
+    return timedelta(seconds=config.retry_delay_seconds())
 
 
 def notify_task_failure(context: dict[str, Any]) -> None:
@@ -46,7 +46,7 @@ def hold_run_lock(context: dict[str, Any]) -> None:
 
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "provincial-it",
-    "retries": int(os.environ.get("MOTCUA_RETRIES", "2")),
+    "retries": config.task_retries(),
     "retry_delay": _retry_delay(),
     "on_failure_callback": notify_task_failure,
 }

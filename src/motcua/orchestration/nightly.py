@@ -9,7 +9,6 @@ functions so that parsing the DAG file stays fast.
 from __future__ import annotations
 
 import logging
-import os
 from datetime import date
 from typing import Any
 
@@ -104,7 +103,7 @@ def load_inbox(run_date: str) -> dict[str, Any]:
 
 
 def pull_api(run_date: str) -> dict[str, Any]:
-    base_url = os.environ.get("MOTCUA_API_URL")
+    base_url = config.api_url()
     if not base_url:
         return {"skipped": "MOTCUA_API_URL is not set"}
     from motcua import pipeline
@@ -165,7 +164,6 @@ def summarise(
 
 def produce_reports(context: dict[str, Any]) -> dict[str, Any]:
     """The monthly DAG's task: reports due on conf ``day`` or the run's local date."""
-    from pathlib import Path
 
     from motcua.reports.monthly import produce
 
@@ -178,5 +176,4 @@ def produce_reports(context: dict[str, Any]) -> dict[str, Any]:
         day = logical.astimezone(config.TIMEZONE).date()  # type: ignore[union-attr]
     else:
         day = config.today_local()
-    out = Path(os.environ.get("REPORTS_DIR") or config.local_dir() / "reports")
-    return produce(warehouse_url(), day, out)
+    return produce(warehouse_url(), day, config.reports_dir())

@@ -47,8 +47,7 @@ SEVERITY = {"critical": "block", "warning": "warn", "info": "warn"}
 
 def project_dir() -> Path:
     """The directory holding ``gx/`` (``MOTCUA_GX_PROJECT_DIR`` overrides it)."""
-    override = os.environ.get("MOTCUA_GX_PROJECT_DIR")
-    return Path(override).resolve() if override else config.expectations_dir()
+    return config.gx_project_dir()
 
 
 def sqlalchemy_url(url: str) -> str:

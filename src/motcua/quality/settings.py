@@ -7,7 +7,6 @@ a threshold by editing one small YAML file, not the reviewed suites.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -16,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from motcua import config
+from motcua import config, vocabularies
 
 CONTACT_CHECKS = ("address_present", "phone_valid", "email_valid")
 DEFAULT_MOSTLY: Mapping[str, float] = {
@@ -28,8 +27,7 @@ DEFAULT_MOSTLY: Mapping[str, float] = {
 
 def settings_path() -> Path:
     """``MOTCUA_DQ_SETTINGS`` or ``expectations/dq_settings.yml``."""
-    override = os.environ.get("MOTCUA_DQ_SETTINGS")
-    return Path(override).resolve() if override else config.expectations_dir() / "dq_settings.yml"
+    return config.dq_settings_path()
 
 
 @dataclass(frozen=True)
@@ -81,6 +79,9 @@ class QualitySettings:
         }
         params["max_quarantine_share"] = float(self.max_quarantine_share)
         params["run_date"] = run_date.isoformat()
+        # the value sets of the vocabulary checks: the seed dbt maps with (motcua.vocabularies)
+        params["onestop_statuses"] = list(vocabularies.values("status"))
+        params["survey_answer_scores"] = sorted(vocabularies.answer_labels())
         return params
 
 

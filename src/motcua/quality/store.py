@@ -65,6 +65,40 @@ create table if not exists dq.check_windows (
     created_at    timestamptz not null default now(),
     primary key (run_id, window_name)
 );
+
+-- For BI (bi_reader, granted by motcua.warehouse.access): the latest result of
+-- every check for every commune (commune_code null: town-wide pipeline
+-- checks): counts and shares only, no failing codes, no parameters, no error
+-- text.
+create or replace view dq.latest_results_by_commune as
+select distinct on (
+    r.commune_code, r.checkpoint, r.suite, r.check_name, r.column_name, r.window_name
+)
+    r.commune_code,
+    r.checkpoint,
+    r.suite,
+    r.check_name,
+    r.column_name,
+    r.window_name,
+    r.severity,
+    r.success,
+    r.run_date,
+    r.checked_at,
+    r.period_start,
+    r.period_end,
+    r.element_count,
+    r.unexpected_count,
+    r.affected_count,
+    r.observed_value,
+    r.threshold,
+    r.error is not null as has_error
+from dq.validation_results as r
+order by
+    r.commune_code, r.checkpoint, r.suite, r.check_name, r.column_name, r.window_name,
+    r.checked_at desc, r.result_id desc;
+
+comment on view dq.latest_results_by_commune is
+'Latest result per commune (null: town-wide) and check; for BI (bi_reader). No failing codes.';
 """
 
 COLUMNS = (

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -23,7 +22,9 @@ def warehouse_url(explicit: str | None) -> str:
     """--url, else WAREHOUSE_URL, else the embedded server (started if needed)."""
     if explicit:
         return explicit
-    env = os.environ.get("WAREHOUSE_URL")
+    from motcua import config
+
+    env = config.warehouse_url_setting()
     if env:
         return env
     from motcua.runner import resolve_warehouse

@@ -64,7 +64,6 @@ import hashlib
 import http.client
 import json
 import logging
-import os
 import random
 import ssl
 import tempfile
@@ -80,6 +79,7 @@ from urllib.request import Request, urlopen
 
 import psycopg
 
+from motcua import config
 from motcua.ingest import loader
 from motcua.ingest.contract import ONESTOP_COLUMNS, header_key, map_header
 
@@ -623,7 +623,7 @@ def pull(
     if started_at.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     if token is None:
-        token = os.environ.get("MOTCUA_API_TOKEN") or None
+        token = config.api_token()
     client = ApiClient(base_url, token, retry or RetryPolicy(), sleep, rng or random.Random())
 
     lock_key = f"motcua.api:{source_name}"
@@ -701,19 +701,6 @@ def pull(
 # --------------------------------------------------------------------------- settings
 
 
-def _env_number(name: str, kind: type, default: Any, minimum: float = 1) -> Any:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        number = kind(value)
-    except ValueError:
-        raise ValueError(f"{name} must be a {kind.__name__}, got {value!r}") from None
-    if number < minimum:
-        raise ValueError(f"{name} must be at least {minimum:g}, got {value!r}")
-    return number
-
-
 def parse_since(value: str) -> datetime:
     """``YYYY-MM-DD`` or an ISO-8601 timestamp; naive means source local time."""
     try:
@@ -728,21 +715,21 @@ def parse_since(value: str) -> datetime:
 
 
 def settings_from_env() -> dict[str, Any]:
-    """``pull`` keyword arguments from the ``MOTCUA_API_*`` environment."""
+    """``pull`` keyword arguments from the ``MOTCUA_API_*`` settings (``motcua.config``)."""
+    env = config.api_settings()
     settings: dict[str, Any] = {
-        "token": os.environ.get("MOTCUA_API_TOKEN") or None,
-        "page_size": _env_number("MOTCUA_API_PAGE_SIZE", int, 500),
+        "token": env.token,
+        "page_size": env.page_size,
         "retry": RetryPolicy(
-            attempts=_env_number("MOTCUA_API_MAX_ATTEMPTS", int, RetryPolicy.attempts),
-            timeout=_env_number("MOTCUA_API_TIMEOUT", float, RetryPolicy.timeout, 0.001),
+            attempts=env.max_attempts or RetryPolicy.attempts,
+            timeout=env.timeout or RetryPolicy.timeout,
         ),
         "overlap": timedelta(
-            minutes=_env_number(
-                "MOTCUA_API_OVERLAP_MINUTES", float, DEFAULT_OVERLAP.total_seconds() / 60, 0
-            )
+            minutes=DEFAULT_OVERLAP.total_seconds() / 60
+            if env.overlap_minutes is None
+            else env.overlap_minutes
         ),
     }
-    since = os.environ.get("MOTCUA_API_INITIAL_SINCE", "").strip()
-    if since:
-        settings["initial_since"] = parse_since(since)
+    if env.initial_since:
+        settings["initial_since"] = parse_since(env.initial_since)
     return settings

@@ -133,6 +133,7 @@ def apply_access(
     for name in dbt_roles:
         if not _ROLE_NAME.match(name):
             raise AccessError(f"dbt role name {name!r}: use lower-case letters, digits and _")
+    from motcua import summary
     from motcua.ingest.loader import ensure_raw_schema
     from motcua.quality.store import ensure_schema as ensure_dq_schema
 
@@ -141,9 +142,10 @@ def apply_access(
         conn.execute(_LOCK)
         # In this transaction, so that their advisory locks are held to the end:
         # a concurrent DDL on the same catalog rows as a GRANT fails ("tuple
-        # concurrently updated"). Lock order: access, raw_schema, dq_schema.
-        ensure_raw_schema(conn)  # raw, quarantine, ops
-        ensure_dq_schema(conn)  # dq.validation_results, for the BI summary view
+        # concurrently updated"). Lock order: access, raw_schema, dq_schema, ops_schema.
+        ensure_raw_schema(conn)  # raw
+        ensure_dq_schema(conn)  # dq, with the BI summary view
+        summary.ensure_schema(conn)  # ops.run_summaries
         runner = _scalar(conn, "select current_user::text")
         for name in dbt_roles:
             if not _role_exists(conn, name):

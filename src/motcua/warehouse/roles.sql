@@ -10,7 +10,7 @@
 --
 --   role          gets
 --   {loader}      raw: USAGE, SELECT/INSERT/UPDATE on tables (no DDL: the raw
---                 DDL is this migration's, via loader.ensure_raw_schema)
+--                 DDL is the loader's own, loader.ensure_raw_schema)
 --   {transformer} raw: SELECT; staging, intermediate, quarantine, ops, marts,
 --                 dq: USAGE + CREATE and DML (dbt builds, GX writes dq)
 --   {bi}          marts: SELECT on every relation, now and future;
@@ -22,9 +22,12 @@
 
 -- The schemas dbt builds into exist before dbt runs: then no role needs
 -- CREATE on the database (dbt only creates the schemas it cannot find).
--- raw, quarantine, ops come from raw_schema.sql, dq from motcua.quality.store.
+-- Each of the others has one owner, which motcua.warehouse.access runs
+-- first: raw motcua.ingest.loader (raw_schema.sql), ops motcua.summary,
+-- dq motcua.quality.store.
 create schema if not exists staging;
 create schema if not exists intermediate;
+create schema if not exists quarantine;
 create schema if not exists marts;
 
 -- ---------------------------------------------------------------- database
@@ -108,37 +111,6 @@ alter default privileges for role {marts_creators} in schema marts
 grant select on tables to {bi};
 
 -- ------------------------------------------------------- dq summary for BI
--- The latest result of every check for every commune (commune_code null:
--- town-wide pipeline checks): counts and shares only, no failing codes, no
--- parameters, no error text.
-create or replace view dq.latest_results_by_commune as
-select distinct on (
-    r.commune_code, r.checkpoint, r.suite, r.check_name, r.column_name, r.window_name
-)
-    r.commune_code,
-    r.checkpoint,
-    r.suite,
-    r.check_name,
-    r.column_name,
-    r.window_name,
-    r.severity,
-    r.success,
-    r.run_date,
-    r.checked_at,
-    r.period_start,
-    r.period_end,
-    r.element_count,
-    r.unexpected_count,
-    r.affected_count,
-    r.observed_value,
-    r.threshold,
-    r.error is not null as has_error
-from dq.validation_results as r
-order by
-    r.commune_code, r.checkpoint, r.suite, r.check_name, r.column_name, r.window_name,
-    r.checked_at desc, r.result_id desc;
-
-comment on view dq.latest_results_by_commune is
-'Latest result per commune (null: town-wide) and check; for BI (bi_reader). No failing codes.';
-
+-- The latest result of every check per commune, counts and shares only (the
+-- view is schema dq's, defined in motcua.quality.store).
 grant select on dq.latest_results_by_commune to {bi};

@@ -29,19 +29,19 @@ Which session holds it:
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 
 import psycopg
 
+from motcua import config
 from motcua.config import TIMEZONE
 
 # One bigint key ("motcuaRN" in ASCII). The roles migration, the loader and
 # the API connector use their own hashtext(...) keys for shorter sections.
 RUN_LOCK_KEY = int.from_bytes(b"motcuaRN", "big")
-HOLDER_ENV = "MOTCUA_RUN_LOCK_PID"  # the server pid of the session holding it for this run
+HOLDER_ENV = config.RUN_LOCK_HOLDER_ENV  # the server pid of the session holding it for this run
 NAME_PREFIX = "motcua "
 MAX_NAME = 63  # PostgreSQL truncates application_name to NAMEDATALEN - 1
 
@@ -170,7 +170,7 @@ def acquire_for_task(url: str, name: str) -> psycopg.Connection | None:
         conn.close()
         raise
     conn.close()
-    runner = os.environ.get(HOLDER_ENV, "")
-    if not got and runner.isdigit() and any(h.pid == int(runner) for h in found):
+    runner = config.run_lock_holder_pid()
+    if not got and runner is not None and any(h.pid == runner for h in found):
         return None
     raise WarehouseBusy(found)

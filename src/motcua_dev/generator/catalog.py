@@ -2,12 +2,15 @@
 
 Everything a generated row can contain comes from here, so a test (or a
 reviewer) can see at a glance that the personal data is synthetic and that
-every controlled value is one of the contract's (docs/sources.md).
+every controlled value is one of the contract's (docs/sources.md): those are read
+from the one source of the vocabularies, the dbt seed (motcua.vocabularies).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from motcua import vocabularies as vocab
 
 # --- One-stop dossier export (docs/sources.md §1), in the contract's order -----------------
 ONESTOP_HEADERS: tuple[str, ...] = (
@@ -79,49 +82,34 @@ S_ID, S_YEAR, S_UNIT, S_AGENCY, S_DATE = range(5)
 S_FIRST_ELEMENT = 5
 S_DOSSIER, S_COMMENT = 10, 11
 
-AGENCIES: tuple[str, ...] = ("UBND", "Trạm y tế", "Trường học")
-AGENCY_SLUGS: dict[str, str] = {"UBND": "ubnd", "Trạm y tế": "tramyte", "Trường học": "truonghoc"}
-ANSWER_LABELS: dict[int, str] = {
-    1: "Rất không hài lòng",
-    2: "Không hài lòng",
-    3: "Bình thường",
-    4: "Hài lòng",
-    5: "Rất hài lòng",
-}
+AGENCIES: tuple[str, ...] = vocab.values("agency")
+AGENCY_UBND = vocab.value("agency", "people_committee")  # the one the town reports
+# file-name slugs of the generator's own (not part of the vocabulary)
+AGENCY_SLUGS: dict[str, str] = dict(zip(AGENCIES, ("ubnd", "tramyte", "truonghoc"), strict=True))
+ANSWER_LABELS: dict[int, str] = vocab.answer_labels()
 # "No valid answer" spellings (docs/sources.md: anything but 1-5 or a label).
 INVALID_ANSWERS: tuple[str, ...] = ("", "0", "6", "x", "X", "-", "9")
 
 # --- Controlled values ------------------------------------------------------------------
-ST_RECEIVED = "Đã tiếp nhận"
-ST_PROCESSING = "Đang xử lý"
-ST_SUPPLEMENT = "Chờ bổ sung"
-ST_RESULT = "Đã có kết quả"
-ST_RETURNED = "Đã trả kết quả"
-ST_WITHDRAWN = "Đã rút"
-ST_REFUSED = "Từ chối tiếp nhận"
-ST_STOPPED = "Dừng xử lý"
-STATUSES: tuple[str, ...] = (
-    ST_RECEIVED,
-    ST_PROCESSING,
-    ST_SUPPLEMENT,
-    ST_RESULT,
-    ST_RETURNED,
-    ST_WITHDRAWN,
-    ST_REFUSED,
-    ST_STOPPED,
-)
-TERMINAL_OUT: tuple[str, ...] = (ST_WITHDRAWN, ST_REFUSED, ST_STOPPED)
+ST_RECEIVED = vocab.value("status", "received")
+ST_PROCESSING = vocab.value("status", "processing")
+ST_SUPPLEMENT = vocab.value("status", "supplement")
+ST_RESULT = vocab.value("status", "result")
+ST_RETURNED = vocab.value("status", "returned")
+ST_WITHDRAWN = vocab.value("status", "withdrawn")
+ST_REFUSED = vocab.value("status", "refused")
+ST_STOPPED = vocab.value("status", "stopped")
+STATUSES: tuple[str, ...] = vocab.values("status")
+TERMINAL_OUT: tuple[str, ...] = vocab.values("status", category="withdrawn_or_refused")
 
-CH_DIRECT, CH_ONLINE, CH_POSTAL = 1, 2, 3
-CHANNEL_WORDS: dict[int, str] = {
-    CH_DIRECT: "Trực tiếp",
-    CH_ONLINE: "Trực tuyến",
-    CH_POSTAL: "Bưu chính công ích",
-}
-CHANNEL_KEYS: dict[int, str] = {CH_DIRECT: "direct", CH_ONLINE: "online", CH_POSTAL: "postal"}
+# a channel by the number exports may carry instead of the word
+CHANNEL_KEYS: dict[int, str] = {int(e.code): e.role for e in vocab.entries("channel")}
+CHANNEL_WORDS: dict[int, str] = {int(e.code): e.value for e in vocab.entries("channel")}
+_CHANNEL_NUMBERS = {role: n for n, role in CHANNEL_KEYS.items()}
+CH_DIRECT, CH_ONLINE, CH_POSTAL = (_CHANNEL_NUMBERS[r] for r in ("direct", "online", "postal"))
 
-PLACE_DESK = "Bộ phận một cửa"
-PLACE_SPECIALIST = "Công chức chuyên môn"
+PLACE_DESK = vocab.value("reception_place", "desk")
+PLACE_SPECIALIST = vocab.value("reception_place", "specialist")
 
 
 @dataclass(frozen=True)

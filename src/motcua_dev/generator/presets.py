@@ -21,7 +21,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from motcua_dev.generator.catalog import ELEMENT_KEYS
+from motcua_dev.generator.catalog import AGENCY_UBND, ELEMENT_KEYS
 from motcua_dev.generator.contacts import ContactProfile
 from motcua_dev.generator.dossiers import UnitProfile
 from motcua_dev.generator.engine import GeneratorConfig
@@ -256,7 +256,7 @@ def ubnd_pins(
         SurveyPin.from_satisfied(
             code,
             year,
-            "UBND",
+            AGENCY_UBND,
             sizes[code],
             satisfied={k: cell[k][1] for k in ELEMENT_KEYS},
             invalid={k: cell[k][0] for k in ELEMENT_KEYS},
@@ -419,7 +419,7 @@ def small_scenario() -> Scenario:
         SurveyPin(
             "22570",
             2016,
-            "UBND",
+            AGENCY_UBND,
             {
                 "access": (0, 1, 3, 6, 20, 10),
                 "procedure": (2, 2, 4, 8, 16, 8),
@@ -429,14 +429,14 @@ def small_scenario() -> Scenario:
             },
         ),
         # Ninh Tây 2016: 36 responses, every element 22/36 satisfied -> 61.11 Trung bình
-        SurveyPin("22534", 2016, "UBND", {k: (0, 2, 4, 8, 14, 8) for k in ELEMENT_KEYS}),
+        SurveyPin("22534", 2016, AGENCY_UBND, {k: (0, 2, 4, 8, 14, 8) for k in ELEMENT_KEYS}),
         # Ninh Tây 2017: 24 responses (< 30: not reliable), 18/24 -> 75.00 Khá, below 77
-        SurveyPin("22534", 2017, "UBND", {k: (0, 0, 2, 4, 12, 6) for k in ELEMENT_KEYS}),
+        SurveyPin("22534", 2017, AGENCY_UBND, {k: (0, 0, 2, 4, 12, 6) for k in ELEMENT_KEYS}),
         # Ninh Hưng 2017: feedback has no valid answer -> mean of four: 80.00 Tốt, meets 77
         SurveyPin(
             "22597",
             2017,
-            "UBND",
+            AGENCY_UBND,
             {
                 **{k: (0, 1, 1, 6, 22, 10) for k in ELEMENT_KEYS[:4]},
                 "feedback": (40, 0, 0, 0, 0, 0),

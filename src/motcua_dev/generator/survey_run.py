@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 def default_quality(code: str, year: int, agency: str) -> float:
     """Share of satisfied answers when a preset says nothing: fair, a bit better each year."""
-    base = {"UBND": 0.72, "Trạm y tế": 0.76, "Trường học": 0.80}[agency]
+    base = dict(zip(cat.AGENCIES, (0.72, 0.76, 0.80), strict=True))[agency]
     jitter = random.Random(f"quality:{code}:{agency}").uniform(-0.08, 0.08)
     return min(0.95, max(0.3, base + jitter + 0.015 * (year - 2016)))
 

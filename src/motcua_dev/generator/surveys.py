@@ -29,12 +29,11 @@ ROUNDS: tuple[tuple[int, tuple[int, int], tuple[int, int]], ...] = (
     (1, (3, 1), (4, 15)),
     (2, (9, 15), (10, 31)),
 )
-AGENCY_ID_CODES: dict[str, str] = {"UBND": "UB", "Trạm y tế": "YT", "Trường học": "TH"}
-RESPONSES_PER_ROUND: dict[str, tuple[int, int]] = {
-    "UBND": (32, 44),
-    "Trạm y tế": (10, 19),
-    "Trường học": (9, 17),
-}
+# per agency, in the vocabulary's order (UBND, Trạm y tế, Trường học)
+AGENCY_ID_CODES: dict[str, str] = dict(zip(cat.AGENCIES, ("UB", "YT", "TH"), strict=True))
+RESPONSES_PER_ROUND: dict[str, tuple[int, int]] = dict(
+    zip(cat.AGENCIES, ((32, 44), (10, 19), (9, 17)), strict=True)
+)
 
 
 @dataclass
@@ -208,7 +207,7 @@ class SurveyPlanner:
         commune, year, agency = cell
         day = rng.choice(self.cal.between(rnd.first, rnd.last))
         dossier = ""
-        if agency == "UBND" and rng.random() < 0.4:
+        if agency == cat.AGENCY_UBND and rng.random() < 0.4:
             visited = self.cal.add(day, -rng.randint(1, 40))
             dossier = f"{commune}-{visited:%y%m%d}-{rng.randint(1, 40):04d}"
         comment = rng.choice(cat.SURVEY_COMMENTS) if rng.random() < 0.25 else ""

@@ -79,7 +79,7 @@ case
             case
                 when
                     staged_rows.due_at_text is null
-                    and (staged_rows.status is distinct from 'Từ chối tiếp nhận')
+                    and (staged_rows.status is distinct from {{ vocabulary_value('status', 'refused') }})
                     then 'missing_due_date'
             end,
             case
@@ -100,7 +100,7 @@ case
             end,
             case
                 when
-                    staged_rows.status in ('Đã có kết quả', 'Đã trả kết quả')
+                    staged_rows.status in {{ vocabulary_values('status', category='result') }}
                     and staged_rows.result_at_text is null
                     and staged_rows.returned_at_text is null
                     then 'result_status_without_result_date'

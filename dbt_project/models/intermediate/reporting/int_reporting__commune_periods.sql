@@ -18,7 +18,24 @@
       (due_passed - due_passed_done), over every day up to the cut-off.
     Every period is a run of whole months, cut at run_date in the last one,
     so the days are first summed per month, then accumulated.
+
+    The measures are listed once, below: `flows` are counted over the
+    period's days, `stocks` are running balances read at the cut-off (their
+    monthly change is the expression given).
 -#}
+{%- set flows = [
+    'received_total', 'received_online', 'received_direct', 'received_postal',
+    'received_unknown_channel', 'withdrawn_or_refused', 'received_outside_one_stop',
+    'address_present', 'phone_valid', 'email_valid', 'contact_complete',
+    'resolved_total', 'resolved_early', 'resolved_on_time', 'resolved_late',
+    'resolved_late_without_apology',
+] -%}
+{%- set stocks = {
+    'in_progress_change': 'received_total - withdrawn_or_refused - resolved_total',
+    'overdue_change': 'due_passed - due_passed_done',
+    'overdue_without_apology_change':
+        'due_passed_without_apology - due_passed_done_without_apology',
+} -%}
 with
 
 units as (
@@ -58,26 +75,12 @@ monthly as (
     select
         commune_key,
         date_trunc('month', event_date)::date as month_start,
-        sum(received_total)::bigint as received_total,
-        sum(received_online)::bigint as received_online,
-        sum(received_direct)::bigint as received_direct,
-        sum(received_postal)::bigint as received_postal,
-        sum(received_unknown_channel)::bigint as received_unknown_channel,
-        sum(withdrawn_or_refused)::bigint as withdrawn_or_refused,
-        sum(received_outside_one_stop)::bigint as received_outside_one_stop,
-        sum(address_present)::bigint as address_present,
-        sum(phone_valid)::bigint as phone_valid,
-        sum(email_valid)::bigint as email_valid,
-        sum(contact_complete)::bigint as contact_complete,
-        sum(resolved_total)::bigint as resolved_total,
-        sum(resolved_early)::bigint as resolved_early,
-        sum(resolved_on_time)::bigint as resolved_on_time,
-        sum(resolved_late)::bigint as resolved_late,
-        sum(resolved_late_without_apology)::bigint as resolved_late_without_apology,
-        sum(received_total - withdrawn_or_refused - resolved_total)::bigint as in_progress_change,
-        sum(due_passed - due_passed_done)::bigint as overdue_change,
-        sum(due_passed_without_apology - due_passed_done_without_apology)::bigint
-            as overdue_without_apology_change
+        {%- for measure in flows %}
+        sum({{ measure }})::bigint as {{ measure }},
+        {%- endfor %}
+        {%- for measure, change in stocks.items() %}
+        sum({{ change }})::bigint as {{ measure }}{{ ',' if not loop.last }}
+        {%- endfor %}
     from commune_days
     where event_date <= '{{ run_date() }}'::date
     group by commune_key, date_trunc('month', event_date)
@@ -96,30 +99,10 @@ accumulated as (
     select
         communes.commune_key,
         months.month_start,
-        coalesce(sum(monthly.received_total) over by_month, 0)::bigint as received_total,
-        coalesce(sum(monthly.received_online) over by_month, 0)::bigint as received_online,
-        coalesce(sum(monthly.received_direct) over by_month, 0)::bigint as received_direct,
-        coalesce(sum(monthly.received_postal) over by_month, 0)::bigint as received_postal,
-        coalesce(sum(monthly.received_unknown_channel) over by_month, 0)::bigint
-            as received_unknown_channel,
-        coalesce(sum(monthly.withdrawn_or_refused) over by_month, 0)::bigint
-            as withdrawn_or_refused,
-        coalesce(sum(monthly.received_outside_one_stop) over by_month, 0)::bigint
-            as received_outside_one_stop,
-        coalesce(sum(monthly.address_present) over by_month, 0)::bigint as address_present,
-        coalesce(sum(monthly.phone_valid) over by_month, 0)::bigint as phone_valid,
-        coalesce(sum(monthly.email_valid) over by_month, 0)::bigint as email_valid,
-        coalesce(sum(monthly.contact_complete) over by_month, 0)::bigint as contact_complete,
-        coalesce(sum(monthly.resolved_total) over by_month, 0)::bigint as resolved_total,
-        coalesce(sum(monthly.resolved_early) over by_month, 0)::bigint as resolved_early,
-        coalesce(sum(monthly.resolved_on_time) over by_month, 0)::bigint as resolved_on_time,
-        coalesce(sum(monthly.resolved_late) over by_month, 0)::bigint as resolved_late,
-        coalesce(sum(monthly.resolved_late_without_apology) over by_month, 0)::bigint
-            as resolved_late_without_apology,
-        coalesce(sum(monthly.in_progress_change) over by_month, 0)::bigint as in_progress_change,
-        coalesce(sum(monthly.overdue_change) over by_month, 0)::bigint as overdue_change,
-        coalesce(sum(monthly.overdue_without_apology_change) over by_month, 0)::bigint
-            as overdue_without_apology_change
+        {%- for measure in flows + stocks.keys() | list %}
+        coalesce(sum(monthly.{{ measure }}) over by_month, 0)::bigint
+            as {{ measure }}{{ ',' if not loop.last }}
+        {%- endfor %}
     from communes
     cross join months
     left join monthly
@@ -136,42 +119,14 @@ accumulated as (
 
 counts as (
 
+    -- flows: through the cut-off minus before the start; stocks: at the cut-off
     select
         through_cut_off.commune_key,
         periods.period_type,
         periods.period_start,
-        through_cut_off.received_total
-        - coalesce(before_start.received_total, 0) as received_total,
-        through_cut_off.received_online
-        - coalesce(before_start.received_online, 0) as received_online,
-        through_cut_off.received_direct
-        - coalesce(before_start.received_direct, 0) as received_direct,
-        through_cut_off.received_postal
-        - coalesce(before_start.received_postal, 0) as received_postal,
-        through_cut_off.received_unknown_channel
-        - coalesce(before_start.received_unknown_channel, 0) as received_unknown_channel,
-        through_cut_off.withdrawn_or_refused
-        - coalesce(before_start.withdrawn_or_refused, 0) as withdrawn_or_refused,
-        through_cut_off.received_outside_one_stop
-        - coalesce(before_start.received_outside_one_stop, 0) as received_outside_one_stop,
-        through_cut_off.address_present
-        - coalesce(before_start.address_present, 0) as address_present,
-        through_cut_off.phone_valid
-        - coalesce(before_start.phone_valid, 0) as phone_valid,
-        through_cut_off.email_valid
-        - coalesce(before_start.email_valid, 0) as email_valid,
-        through_cut_off.contact_complete
-        - coalesce(before_start.contact_complete, 0) as contact_complete,
-        through_cut_off.resolved_total
-        - coalesce(before_start.resolved_total, 0) as resolved_total,
-        through_cut_off.resolved_early
-        - coalesce(before_start.resolved_early, 0) as resolved_early,
-        through_cut_off.resolved_on_time
-        - coalesce(before_start.resolved_on_time, 0) as resolved_on_time,
-        through_cut_off.resolved_late
-        - coalesce(before_start.resolved_late, 0) as resolved_late,
-        through_cut_off.resolved_late_without_apology
-        - coalesce(before_start.resolved_late_without_apology, 0) as resolved_late_without_apology,
+        {%- for measure in flows %}
+        through_cut_off.{{ measure }} - coalesce(before_start.{{ measure }}, 0) as {{ measure }},
+        {%- endfor %}
         coalesce(before_start.in_progress_change, 0) as carried_over,
         through_cut_off.in_progress_change as in_progress_total,
         through_cut_off.overdue_change as in_progress_overdue,
@@ -222,29 +177,17 @@ final as (
         periods.period_start,
         periods.period_end,
         periods.cut_off_date,
-        coalesce(counts.received_total, 0) as received_total,
-        coalesce(counts.received_online, 0) as received_online,
-        coalesce(counts.received_direct, 0) as received_direct,
-        coalesce(counts.received_postal, 0) as received_postal,
-        coalesce(counts.received_unknown_channel, 0) as received_unknown_channel,
+        {%- for measure in flows %}
+        coalesce(counts.{{ measure }}, 0) as {{ measure }},
+        {%- endfor %}
         coalesce(counts.carried_over, 0) as carried_over,
-        coalesce(counts.resolved_total, 0) as resolved_total,
-        coalesce(counts.resolved_early, 0) as resolved_early,
-        coalesce(counts.resolved_on_time, 0) as resolved_on_time,
-        coalesce(counts.resolved_late, 0) as resolved_late,
         coalesce(counts.in_progress_total, 0) as in_progress_total,
         coalesce(counts.in_progress_total - counts.in_progress_overdue, 0) as in_progress_on_time,
         coalesce(counts.in_progress_overdue, 0) as in_progress_overdue,
-        coalesce(counts.withdrawn_or_refused, 0) as withdrawn_or_refused,
         coalesce(counts.resolved_late + counts.in_progress_overdue, 0) as late_total,
         coalesce(
             counts.resolved_late_without_apology + counts.in_progress_overdue_without_apology, 0
-        ) as late_without_apology,
-        coalesce(counts.received_outside_one_stop, 0) as received_outside_one_stop,
-        coalesce(counts.address_present, 0) as address_present,
-        coalesce(counts.phone_valid, 0) as phone_valid,
-        coalesce(counts.email_valid, 0) as email_valid,
-        coalesce(counts.contact_complete, 0) as contact_complete
+        ) as late_without_apology
     from spine
     inner join units
         on spine.commune_key = units.commune_key

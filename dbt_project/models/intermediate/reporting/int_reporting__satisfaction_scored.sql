@@ -38,8 +38,14 @@ targets as (
 
 agency_types as (
 
+    -- the services of the seed vocabularies (macro vocabulary)
     select agency_type
-    from (values ('UBND'), ('Trạm y tế'), ('Trường học')) as agency_type_values (agency_type)
+    from (
+        values
+        {%- for agency in vocabulary('agency') %}
+        ('{{ agency.value }}'){{ ',' if not loop.last }}
+        {%- endfor %}
+    ) as agency_type_values (agency_type)
 
 ),
 

@@ -1,8 +1,9 @@
 {#-
     Every raw one-stop-shop row with its lineage, text normalised (NFC,
     trimmed, empty -> null), channel / status / reception place mapped to
-    their canonical Vietnamese values (null when not in the vocabulary: the
-    text as delivered stays beside them) and dates parsed safely. Nothing is
+    their canonical Vietnamese values (seed vocabularies; null when not in
+    the vocabulary: the text as delivered stays beside them) and dates
+    parsed safely. Nothing is
     filtered or judged here: int_onestop__rows_checked applies the
     quarantine rules.
 -#}
@@ -31,25 +32,10 @@
     ('email', 'text', clean_text('source.email')),
 ] -%}
 {%- set keys = [
-    ('channel', 'text', map_vocabulary('cleaned.channel_text', [
-        ('Trực tiếp', ['1', 'truc tiep']),
-        ('Trực tuyến', ['2', 'truc tuyen']),
-        ('Bưu chính công ích', ['3', 'buu chinh cong ich']),
-    ])),
-    ('reception_place', 'text', map_vocabulary('cleaned.reception_place_text', [
-        ('Bộ phận một cửa', ['bo phan mot cua']),
-        ('Công chức chuyên môn', ['cong chuc chuyen mon']),
-    ])),
-    ('status', 'text', map_vocabulary('cleaned.status_text', [
-        ('Đã tiếp nhận', ['da tiep nhan']),
-        ('Đang xử lý', ['dang xu ly']),
-        ('Chờ bổ sung', ['cho bo sung']),
-        ('Đã có kết quả', ['da co ket qua']),
-        ('Đã trả kết quả', ['da tra ket qua']),
-        ('Đã rút', ['da rut']),
-        ('Từ chối tiếp nhận', ['tu choi tiep nhan']),
-        ('Dừng xử lý', ['dung xu ly']),
-    ])),
+    ('channel', 'text', map_vocabulary('cleaned.channel_text', vocabulary_mapping('channel'))),
+    ('reception_place', 'text',
+        map_vocabulary('cleaned.reception_place_text', vocabulary_mapping('reception_place'))),
+    ('status', 'text', map_vocabulary('cleaned.status_text', vocabulary_mapping('status'))),
     ('received_at_parts', 'bigint', vn_datetime_parts('cleaned.received_at_text')),
     ('due_at_parts', 'bigint', vn_datetime_parts('cleaned.due_at_text')),
     ('result_at_parts', 'bigint', vn_datetime_parts('cleaned.result_at_text')),

@@ -1,7 +1,7 @@
 {#-
     Every raw survey row with its lineage, text normalised (NFC, trimmed,
     empty -> null), the year and date parsed safely, the agency mapped to
-    its canonical name (null when not in the vocabulary) and each answer
+    its canonical name (seed vocabularies; null when not in it) and each answer
     turned into 1..5 (number or label) or null. Nothing is filtered here:
     int_survey__rows_checked applies the quarantine rules.
 -#}
@@ -45,8 +45,7 @@ parsed as (
 
     select
         *,
-        {{ vn_datetime_parts('survey_date_text') }} as survey_date_parts,
-        {{ text_key('agency_text') }} as agency_key
+        {{ vn_datetime_parts('survey_date_text') }} as survey_date_parts
 
     from cleaned
 
@@ -72,11 +71,7 @@ final as (
         end as survey_year,
         survey_year_text,
         {{ gso_code('unit_code_text') }} as unit_code,
-        case agency_key
-            when 'ubnd' then 'UBND'
-            when 'tram y te' then 'Trạm y tế'
-            when 'truong hoc' then 'Trường học'
-        end as agency_type,
+        {{ map_vocabulary('agency_text', vocabulary_mapping('agency')) }} as agency_type,
         agency_text,
         ({{ vn_datetime_from_parts('survey_date_parts') }})::date as survey_date,
         survey_date_text,

@@ -1,10 +1,10 @@
--- Raw and quarantine layers owned by the loader (motcua.ingest).
+-- Schema raw, owned by the loader (motcua.ingest.loader.ensure_raw_schema,
+-- the only code that runs this file).
 -- Append-only: every delivered row is kept as text, exactly as decoded from
 -- its file (no trimming, no NFC), with its lineage. dbt reads from here.
 -- Idempotent: safe to run on every pipeline start.
 
 create schema if not exists raw;
-create schema if not exists quarantine;
 
 create table if not exists raw.load_batches (
     batch_id     bigint generated always as identity primary key,
@@ -117,13 +117,4 @@ create table if not exists raw.api_watermarks (
     source_name   text primary key,
     changed_since timestamptz not null,
     updated_at    timestamptz not null default now()
-);
-
--- What each nightly run found, as printed by `make run` (no personal data).
-create schema if not exists ops;
-create table if not exists ops.run_summaries (
-    summary_id  bigint generated always as identity primary key,
-    run_date    date not null,
-    created_at  timestamptz not null default now(),
-    summary     jsonb not null
 );
