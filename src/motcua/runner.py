@@ -151,6 +151,10 @@ def airflow_env(settings: RunSettings, home: Path | None = None) -> dict[str, st
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": settings.airflow_db_url,
             "AIRFLOW__CORE__DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+            # Cosmos' dbt cache (partial parse) of this Airflow home, not the machine's
+            # /tmp/cosmos that other projects and warehouses overwrite: the producers
+            # then reuse the partial parse the set-up's `dbt parse` has just written
+            "AIRFLOW__COSMOS__CACHE_DIR": str(home / "cosmos_cache"),
             f"AIRFLOW_CONN_{WAREHOUSE_CONN_ID.upper()}": settings.warehouse_url,
             "WAREHOUSE_URL": settings.warehouse_url,
             "INBOX_DIR": str(settings.inbox),
@@ -197,9 +201,16 @@ def _run(cmd: list[str], env: dict[str, str], log: Path | None = None) -> None:
 
 
 def dbt_parse(env: dict[str, str], logs: Path) -> None:
-    """Write the manifest Cosmos renders the DAG from."""
+    """Write the manifest Cosmos renders the DAG from, and dbt's partial parse.
+
+    With the profile and target named as the DAG's dbt tasks name them: dbt
+    keeps a partial parse only for the same ones, so the tasks reuse this one.
+    """
+    from motcua.orchestration.dbt_group import DBT_PROFILE, DBT_TARGET
+
     project = str(config.dbt_project_dir())
     cmd = [str(VENV_BIN / "dbt"), "parse", "--project-dir", project, "--profiles-dir", project]
+    cmd += ["--profile", DBT_PROFILE, "--target", DBT_TARGET]
     _run(cmd, env, logs / "dbt_parse.log")
 
 
