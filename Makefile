@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.lock pyproject.toml | cksum | cut -d' ' -f1)
 UV_VERSION := 0.13.8
 
-.PHONY: venv venv-superset run test lint bench stop lock superset-lock docs clean report bi
+.PHONY: venv venv-superset run test lint bench bench-nightly stop lock superset-lock docs clean report bi
 
 $(STAMP): requirements-dev.lock pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -43,10 +43,17 @@ lint: venv
 	$(BIN)/python -m motcua_dev lint
 
 ## benchmarks: loader COPY vs psql \copy (ROWS=1000000), then full vs nightly
-## incremental dbt build for each of DOSSIERS (default 1000000 10000000)
+## incremental dbt build for each of DOSSIERS (default 1000000 10000000), then the nightly
+## DAG through Airflow vs its steps called directly (bench-nightly)
 bench: venv
 	$(BIN)/python -m motcua_dev bench --rows $(or $(ROWS),1000000)
 	$(BIN)/python -m motcua_dev bench --build --dossiers $(or $(DOSSIERS),1000000 10000000)
+	$(BIN)/python -m motcua_dev bench --nightly $(if $(NIGHTLY_DOSSIERS),--dossiers $(NIGHTLY_DOSSIERS))
+
+## the nightly DAG as make run runs it vs the same steps called directly, on the sample
+## (NIGHTLY_DOSSIERS=1000000: also a generated inbox, first run and following night)
+bench-nightly: venv
+	$(BIN)/python -m motcua_dev bench --nightly $(if $(NIGHTLY_DOSSIERS),--dossiers $(NIGHTLY_DOSSIERS))
 
 ## the official per-commune table for a period: make report PERIOD=2017-H1 [YEAR=2016]
 report: venv

@@ -11,13 +11,17 @@ Every night at **01:00 Asia/Ho_Chi_Minh**:
    reason);
 2. `pull_api`: dossiers changed since the last watermark are pulled from the
    one-stop-shop HTTP API when `MOTCUA_API_URL` is set;
-3. `transform` (dbt via Cosmos, from the precompiled manifest; each model's
-   tests right after it): seeds, staging, quarantine, intermediate, ops;
+3. `transform` (dbt via Cosmos, from the precompiled manifest): one
+   `dbt build` (its task `dbt_producer_watcher`) of the seeds, staging,
+   quarantine, intermediate and ops models, each model's tests right after
+   it; each model and its tests keep a task that shows their outcome;
 4. `check_pipeline`: the blocking Great Expectations suites (files reconcile,
    no duplicate dossier, closed vocabularies...): if the numbers cannot be
    trusted the run stops here and the marts BI tools read stay as they were;
-5. `publish` (dbt): the marts, then `secure_marts` re-applies the BI grants
-   (and the commune row-level security when enabled) to the rebuilt tables;
+5. `publish` (dbt, one `dbt build` too): the marts; on success its producer
+   emits the marts' assets (the monthly reports DAG waits for them); then
+   `secure_marts` re-applies the BI grants (and the commune row-level
+   security when enabled) to the rebuilt tables;
 6. `check_contacts`: contact-field completeness per commune (warnings);
 7. `alert`: one e-mail to provincial IT when there are findings;
 8. `summarise`: the run's figures, logged and stored for the CLI.
@@ -43,6 +47,7 @@ from motcua.orchestration.defaults import (
     NIGHTLY_CRON,
     START_DATE,
     TAGS,
+    announce_marts,
     notify_run_failure,
 )
 
@@ -93,7 +98,7 @@ def motcua_nightly() -> None:
     def alert(run_date: str, pipeline: dict, contacts: dict) -> dict:
         return nightly.alert(run_date, pipeline, contacts)
 
-    @task(outlets=assets.MARTS)
+    @task
     def summarise(run_date: str, alerted: dict, **context: object) -> dict:
         # this run's loads (upstream through the transform), for its own counts
         loads = context["ti"].xcom_pull(task_ids=list(nightly.LOAD_TASKS))  # type: ignore[attr-defined]
@@ -101,7 +106,11 @@ def motcua_nightly() -> None:
 
     run_date = resolve_run_date()
     prepare = dbt_group.build_group("transform", exclude=dbt_group.PREPARE_EXCLUDE)
-    publish = dbt_group.build_group("publish", select=dbt_group.PUBLISH_SELECT)
+    publish = dbt_group.build_group(
+        "publish",
+        select=dbt_group.PUBLISH_SELECT,
+        producer_args={"outlets": assets.marts(), "post_execute": announce_marts},
+    )
     loaded = [load_inbox(run_date), pull_api(run_date)]
     prepare_access() >> loaded
     pipeline = check_pipeline(run_date)

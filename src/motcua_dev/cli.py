@@ -117,11 +117,23 @@ def main(argv: list[str] | None = None) -> None:
     t = sub.add_parser("test", help="lint + the whole pytest suite")
     t.add_argument("pytest_args", nargs=argparse.REMAINDER)
     sub.add_parser("lint", help="ruff + sqlfluff")
-    b = sub.add_parser("bench", help="load benchmark (psql \\copy) or --build benchmark (dbt)")
+    b = sub.add_parser(
+        "bench",
+        help="loader vs psql \\copy; --build: dbt builds; --nightly: Airflow vs direct",
+    )
     b.add_argument("--rows", type=int, default=1_000_000)
     b.add_argument("--memory-rows", type=int, nargs="*", default=None)
     b.add_argument("--build", action="store_true", help="full vs incremental dbt build instead")
-    b.add_argument("--dossiers", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    b.add_argument(
+        "--nightly", action="store_true", help="the nightly DAG through Airflow vs called directly"
+    )
+    b.add_argument(
+        "--dossiers",
+        type=int,
+        nargs="*",
+        default=None,
+        help="generated inbox sizes (--build: default 1000000 10000000; --nightly: none)",
+    )
     b.add_argument("--fraction", type=float, default=0.005, help="nightly delta / dossiers")
     b.add_argument("--data-dir", type=Path, default=None, help="keep (and reuse) files here")
     b.add_argument("--verify", action="store_true", help="then compare with --full-refresh")
@@ -133,7 +145,12 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "bench":
         from motcua_dev import bench
 
-        if args.build:
-            bench.build_main(args.dossiers, args.fraction, args.data_dir, args.verify)
+        if args.nightly:
+            from motcua_dev import bench_nightly
+
+            bench_nightly.main(args.dossiers or [], args.fraction)
+        elif args.build:
+            sizes = args.dossiers if args.dossiers is not None else [1_000_000, 10_000_000]
+            bench.build_main(sizes, args.fraction, args.data_dir, args.verify)
         else:
             bench.main(args.rows, args.memory_rows)

@@ -44,6 +44,20 @@ def hold_run_lock(context: dict[str, Any]) -> None:
     hold(context)
 
 
+def announce_marts(context: dict[str, Any], result: Any = None) -> None:
+    """``post_execute`` of the publish step: its marts' asset events carry the run's date.
+
+    The monthly reports DAG, scheduled on these assets, produces the reports
+    due on that date (``motcua.orchestration.nightly.reports_day``).
+    """
+    from motcua.orchestration.assets import RUN_DATE_EXTRA
+
+    run_date = context["ti"].xcom_pull(task_ids="resolve_run_date")
+    events = context["outlet_events"]
+    for asset in context["ti"].task.outlets:
+        events[asset].extra = {RUN_DATE_EXTRA: run_date}
+
+
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "provincial-it",
     "retries": config.task_retries(),

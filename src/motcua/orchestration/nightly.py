@@ -162,18 +162,35 @@ def summarise(
     return {"stored": True}
 
 
-def produce_reports(context: dict[str, Any]) -> dict[str, Any]:
-    """The monthly DAG's task: reports due on conf ``day`` or the run's local date."""
+def reports_day(context: dict[str, Any]) -> date:
+    """The date whose due reports to produce.
 
-    from motcua.reports.monthly import produce
+    conf ``day``, else the run date the publishing nightly run put on the
+    marts' asset events, else the logical date, else today (Asia/Ho_Chi_Minh).
+    """
+    from motcua.orchestration.assets import RUN_DATE_EXTRA
 
     params = context.get("params") or {}
     value = params.get("day") if hasattr(params, "get") else None
-    logical = context.get("logical_date")
     if value:
-        day = config.parse_run_date(str(value))
-    elif logical is not None:
-        day = logical.astimezone(config.TIMEZONE).date()  # type: ignore[union-attr]
-    else:
-        day = config.today_local()
-    return produce(warehouse_url(), day, config.reports_dir())
+        return config.parse_run_date(str(value))
+    events = context.get("triggering_asset_events") or {}
+    dates = {
+        str(event.extra[RUN_DATE_EXTRA])
+        for asset_events in events.values()  # type: ignore[attr-defined]
+        for event in asset_events
+        if (event.extra or {}).get(RUN_DATE_EXTRA)
+    }
+    if dates:
+        return config.parse_run_date(max(dates))
+    logical = context.get("logical_date")
+    if logical is not None:
+        return logical.astimezone(config.TIMEZONE).date()  # type: ignore[union-attr]
+    return config.today_local()
+
+
+def produce_reports(context: dict[str, Any]) -> dict[str, Any]:
+    """The monthly DAG's task: the reports due on :func:`reports_day`."""
+    from motcua.reports.monthly import produce
+
+    return produce(warehouse_url(), reports_day(context), config.reports_dir())
