@@ -279,11 +279,12 @@ def _load_batch(url: str, run_date: date, path: Path) -> tuple[float, int]:
 class _Dbt:
     """dbt as the nightly DAG runs it: the whole project, run_date in the environment."""
 
-    def __init__(self, url: str, work: Path) -> None:
+    def __init__(self, url: str, work: Path, label: str = "") -> None:
         self.env = config.apply_telemetry_off(dict(os.environ))
         self.env.update(config.dbt_env(url))
         self.work = work
         self.project = str(config.dbt_project_dir())
+        self.label = label
         self.calls = 0
 
     def __call__(self, command: str, run_date: date, *extra: str) -> tuple[float, list[dict]]:
@@ -309,7 +310,8 @@ class _Dbt:
             raise SystemExit(f"dbt {command} failed:\n{done.stdout[-5000:]}\n{done.stderr[-2000:]}")
         run_results = self.work / "target" / "run_results.json"
         self.calls += 1
-        shutil.copy(run_results, self.work / f"run_results_{self.calls}_{command}.json")
+        kept = f"run_results_{self.label}{self.calls}_{command}.json"
+        shutil.copy(run_results, self.work / kept)  # for a look at each node's timing
         return seconds, json.loads(run_results.read_text())["results"]
 
     def build(self, run_date: date, *extra: str) -> dict:
@@ -394,7 +396,7 @@ def _load_average() -> str:
 def _full_build(admin: str, rows: int, base: Path, work: Path, attempt: int) -> tuple[str, dict]:
     """A fresh database, the base loaded, the full build: (url, build report)."""
     url = _fresh_db(admin, _db_name("build"))
-    dbt = _Dbt(url, work / f"dbt_{rows}")
+    dbt = _Dbt(url, work / f"dbt_{rows}", f"full{attempt}_")
     load_s, loaded = _load_batch(url, BUILD_RUN_DATE, base)
     full = dbt.build(BUILD_RUN_DATE)
     full["load"] = load_s
@@ -412,7 +414,7 @@ def _night(url: str, work: Path, rows: int, night: int, delta: Path) -> dict:
     """The ``night``-th next night: its delta loaded, then the incremental build."""
     run_date = NIGHT_RUN_DATE + timedelta(days=night - 1)
     delta_s, delta_rows = _load_batch(url, run_date, delta)
-    incr = _Dbt(url, work / f"dbt_{rows}").build(run_date)
+    incr = _Dbt(url, work / f"dbt_{rows}", f"night{night}_").build(run_date)
     incr["load"] = delta_s
     print(
         f"  night {night}  {run_date}  load {delta_rows:,} rows {delta_s:4.1f} s, build"
