@@ -410,9 +410,41 @@ def _full_build(admin: str, rows: int, base: Path, work: Path, attempt: int) -> 
     return url, full
 
 
+QUIET_TIMEOUT_S = 900
+
+
+def _a_day_passes(url: str) -> str:
+    """What a day between two runs gives the server: autovacuum done, a checkpoint.
+
+    A warehouse's night starts hours after the last run; here it would start
+    the second the full build (or the previous night) ended, with autovacuum
+    still vacuuming the tables just built and gigabytes of dirty buffers
+    still to write, work that belongs to the day, not to the night. Waits
+    (up to QUIET_TIMEOUT_S) until no autovacuum worker is busy in the
+    bench's database, then runs a CHECKPOINT; returns what it did, printed
+    with the night (none of it is timed).
+    """
+    dbname = config.parse_pg_url(url).dbname
+    start = time.perf_counter()
+    with psycopg.connect(url, autocommit=True) as conn:
+        busy = (
+            "select count(*) from pg_stat_activity"
+            " where datname = %s and backend_type = 'autovacuum worker'"
+        )
+        while time.perf_counter() - start < QUIET_TIMEOUT_S:
+            if conn.execute(busy, (dbname,)).fetchone() == (0,):
+                break
+            time.sleep(2)
+        waited = time.perf_counter() - start
+        conn.execute("checkpoint")
+    checkpoint = time.perf_counter() - start - waited
+    return f"autovacuum idle after {waited:.0f} s, checkpoint {checkpoint:.0f} s"
+
+
 def _night(url: str, work: Path, rows: int, night: int, delta: Path) -> dict:
     """The ``night``-th next night: its delta loaded, then the incremental build."""
     run_date = NIGHT_RUN_DATE + timedelta(days=night - 1)
+    print(f"  before night {night}: {_a_day_passes(url)}", flush=True)
     delta_s, delta_rows = _load_batch(url, run_date, delta)
     incr = _Dbt(url, work / f"dbt_{rows}", f"night{night}_").build(run_date)
     incr["load"] = delta_s
