@@ -239,21 +239,23 @@ def _generate_delta(base: Path, out: Path, fraction: float, night: int) -> None:
     )
 
 
-def _bench_files(
-    data_dir: Path, rows: int, fraction: float, nights: int
-) -> tuple[Path, list[Path], float]:
-    """(base, one delta per night, seconds) in ``data_dir``; existing files are reused."""
+def _bench_files(data_dir: Path, rows: int, fraction: float) -> tuple[Path, Path, float]:
+    """(base, the first night's delta, seconds) in ``data_dir``; existing files are reused."""
     base = data_dir / f"hoso_bench_{rows}.csv"
     start = time.perf_counter()
     if not base.exists():
         generate(rows, base, vary=True)
-    deltas = []
-    for night in range(1, nights + 1):
-        delta = data_dir / f"hoso_delta_{rows}_{fraction:g}_n{night}.csv"
-        if not delta.exists():
-            _generate_delta(base, delta, fraction, night)
-        deltas.append(delta)
-    return base, deltas, time.perf_counter() - start
+    delta = _night_delta(data_dir, base, rows, fraction, 1)
+    return base, delta, time.perf_counter() - start
+
+
+def _night_delta(data_dir: Path, base: Path, rows: int, fraction: float, night: int) -> Path:
+    """The ``night``-th night's delta of ``base`` in ``data_dir`` (reused when there)."""
+    suffix = "" if night == 1 else f"_n{night}"
+    delta = data_dir / f"hoso_delta_{rows}_{fraction:g}{suffix}.csv"
+    if not delta.exists():
+        _generate_delta(base, delta, fraction, night)
+    return delta
 
 
 def _load_batch(url: str, run_date: date, path: Path) -> tuple[float, int]:
@@ -474,7 +476,12 @@ def build_size(
     files, statistics) is what the next one starts from.
     """
     full_builds, night_count = repeats
-    base, deltas, gen_s = _bench_files(data_dir, rows, fraction, night_count)
+    start = time.perf_counter()
+    base, first, _ = _bench_files(data_dir, rows, fraction)
+    deltas = [first] + [
+        _night_delta(data_dir, base, rows, fraction, n) for n in range(2, night_count + 1)
+    ]
+    gen_s = time.perf_counter() - start
     print(f"{rows:,} dossiers (files ready in {gen_s:.0f} s; {_load_average()})", flush=True)
     fulls: list[dict] = []
     url = ""
