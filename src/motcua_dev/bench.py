@@ -10,7 +10,8 @@ database gets N generated dossiers through the real loader, then the full
 dbt build of the nightly DAG (seeds, models and data tests); then, on the
 last of them, three nights follow each other, each loading its own delta
 (0.5 % of N: new states of existing dossiers and new dossiers) and running
-the incremental build. It prints the median and the spread of the full
+the incremental build, each after what a day gives the server (autovacuum
+done, a checkpoint; untimed). It prints the median and the spread of the full
 builds and of the nights, and their ratio: a goal must hold on every run,
 not on a good day. ``--verify`` then rebuilds with ``--full-refresh`` and
 checks that every marts table equals what the nights left.
