@@ -137,6 +137,8 @@ def main(argv: list[str] | None = None) -> None:
     b.add_argument("--fraction", type=float, default=0.005, help="nightly delta / dossiers")
     b.add_argument("--data-dir", type=Path, default=None, help="keep (and reuse) files here")
     b.add_argument("--verify", action="store_true", help="then compare with --full-refresh")
+    b.add_argument("--full-builds", type=int, default=3, help="for a median and a spread")
+    b.add_argument("--nights", type=int, default=3, help="one after the other, each its delta")
     args = parser.parse_args(argv)
     if args.command == "test":
         sys.exit(test(args.pytest_args))
@@ -151,6 +153,12 @@ def main(argv: list[str] | None = None) -> None:
             bench_nightly.main(args.dossiers or [], args.fraction)
         elif args.build:
             sizes = args.dossiers if args.dossiers is not None else [1_000_000, 10_000_000]
-            bench.build_main(sizes, args.fraction, args.data_dir, args.verify)
+            bench.build_main(
+                sizes,
+                args.fraction,
+                args.data_dir,
+                args.verify,
+                (args.full_builds, args.nights),
+            )
         else:
             bench.main(args.rows, args.memory_rows)

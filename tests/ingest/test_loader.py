@@ -281,3 +281,45 @@ def test_survey_file_loads_into_survey_rows(
         " comment, dossier_code from raw.survey_rows"
     ).fetchall()
     assert got == [("P1", "2016", "4", "Hài lòng", "x", None, "Cán bộ nhiệt tình", None)]
+
+
+def test_finish_batch_prepares_the_loaded_tables_for_the_build(
+    conn: psycopg.Connection, tmp_path: Path
+) -> None:
+    """After a batch, the raw table it filled is vacuumed, with file_id's statistics.
+
+    Without them the nightly build read the whole raw table (loader.maintain_loaded):
+    the BRIN index's new block ranges are summarized by the VACUUM (8,000 rows
+    fill more than one range of 128 pages), and the planner chooses the index
+    only with the column's statistics.
+    """
+    path = tmp_path / "hoso_big.csv"
+    rows = [[str(n), f"H-{n:05d}", *ROWS[0][2:]] for n in range(8000)]
+    path.write_text(csv_text(HEADER, rows), encoding="utf-8")
+    analyzed = "select analyze_count from pg_stat_user_tables where relid = %s::regclass"
+    survey_before = conn.execute(analyzed, ("raw.survey_rows",)).fetchone()
+    batch = loader.start_batch(conn, date(2017, 7, 15), None)
+    assert loader.load_file(conn, batch, "onestop", path).rows_read == 8000
+    assert loader.finish_batch(conn, batch) == ["raw.onestop_rows"]
+    vacuumed = conn.execute(
+        "select vacuum_count, n_ins_since_vacuum from pg_stat_user_tables"
+        " where relid = 'raw.onestop_rows'::regclass"
+    ).fetchone()
+    assert vacuumed is not None and vacuumed[0] >= 1 and vacuumed[1] == 0
+    stats = conn.execute(
+        "select count(*) from pg_stats"
+        " where schemaname = 'raw' and tablename = 'onestop_rows' and attname = 'file_id'"
+    ).fetchone()
+    assert stats == (1,)
+    # the first block range (full) is summarized already: nothing to do there
+    first = conn.execute("select brin_summarize_range('raw.onestop_rows_file_id_brin', 0)")
+    assert first.fetchone() == (0,)
+    # the survey table got no rows from this batch: left alone
+    assert conn.execute(analyzed, ("raw.survey_rows",)).fetchone() == survey_before
+    pages = "select pg_relation_size('raw.onestop_rows') / current_setting('block_size')::int"
+    assert conn.execute(pages).fetchone()[0] > 128  # type: ignore[index]
+
+
+def test_finish_batch_without_rows_maintains_nothing(conn: psycopg.Connection) -> None:
+    batch = loader.start_batch(conn, date(2017, 7, 16), None)
+    assert loader.finish_batch(conn, batch) == []

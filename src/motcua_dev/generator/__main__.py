@@ -69,10 +69,11 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from motcua_dev.generator.bench import write_bench, write_delta
+    from motcua_dev.generator.bench import DELTA_DAY, write_bench, write_delta
 
     if args.delta_of is not None:
-        report = write_delta(args.delta_of, args.out, args.fraction, args.seed)
+        day = date.fromisoformat(args.day) if args.day else DELTA_DAY
+        report = write_delta(args.delta_of, args.out, args.fraction, args.seed, day)
     elif args.rows is None:
         raise ValueError("bench needs --rows N (or --delta-of FILE)")
     else:
@@ -133,6 +134,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument(
         "--fraction", type=float, default=0.005, help="delta rows / base rows (0.005)"
+    )
+    bench.add_argument(
+        "--day",
+        default=None,
+        help="the delta's night (YYYY-MM-DD; default the day after the bench states' horizon)",
     )
     bench.add_argument(
         "--vary", action="store_true", help="own phone digits and seconds on every row"

@@ -9,7 +9,7 @@
             {'columns': ['last_arrival_at']},
             {'columns': ['computed_for_run_date']},
         ],
-        pre_hook="set local work_mem = '256MB'",
+        pre_hook=["set local work_mem = '256MB'", "{{ no_jit_when_incremental() }}"],
         post_hook="{{ analyze_if_new() }}",
     )
 }}
@@ -39,7 +39,10 @@ candidate_rows as (
     select checked_rows.*
     from checked_rows
     -- incremental: of the dossiers with a valid row arrived since the last
-    -- run (an array: both lookups go through the indexes of rows_checked)
+    -- run (an array: both lookups go through the indexes of rows_checked),
+    -- up to the latest arrival: with both bounds the planner counts the
+    -- range as 0.5 % of the table, not a third (it cannot see the values),
+    -- and reads the index whatever the table's size
     where
         checked_rows.is_valid
     {% if is_incremental() %}
@@ -51,6 +54,11 @@ candidate_rows as (
                 and changed.arrival_at > (
                     select coalesce(max(this_run.last_arrival_at), '-infinity')
                     from {{ this }} as this_run
+                )
+                and changed.arrival_at <= (
+                    select max(latest.arrival_at)
+                    from checked_rows as latest
+                    where latest.is_valid
                 )
         ))
     {% endif %}

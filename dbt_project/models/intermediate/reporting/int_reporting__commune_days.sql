@@ -7,6 +7,7 @@
         indexes=[
             {'columns': ['commune_key', 'event_date'], 'unique': true},
         ],
+        pre_hook="{{ no_jit_when_incremental() }}",
     )
 }}
 

@@ -1,3 +1,9 @@
+{#- no JIT: the estimates of the month series and windows below run to
+    millions of rows for what are thousands, and PostgreSQL (a build with JIT)
+    compiled the query's ~150 functions with inlining every night (~4 s at
+    1M dossiers of a 5 s model) -#}
+{{ config(pre_hook="set local jit = off") }}
+
 {#-
     Counts per commune (unit version) × period, with a row for every unit
     valid during the period (zeros where nothing happened) and for every
