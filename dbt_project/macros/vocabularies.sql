@@ -65,15 +65,18 @@
     {{- return(mapping) -}}
 {%- endmacro %}
 
-{#- `('a', 'b')`: the values of vocabulary `name` (of one category when given). -#}
-{% macro vocabulary_values(name, category=none) -%}
+{#-
+    `('a', 'b')`: the values of vocabulary `name` (of one category when given);
+    `brackets='[]'` gives `['a', 'b']`, for array[...].
+-#}
+{% macro vocabulary_values(name, category=none, brackets='()') -%}
     {%- set values = [] -%}
     {%- for entry in vocabulary(name) -%}
         {%- if category is none or entry.category == category -%}
             {%- do values.append("'" ~ entry.value ~ "'") -%}
         {%- endif -%}
     {%- endfor -%}
-    ({{ values | join(', ') if values else 'null' }})
+    {{- brackets[0] ~ (values | join(', ') if values else 'null') ~ brackets[1] -}}
 {%- endmacro %}
 
 {#- `'value'`: the value of vocabulary `name` with role `role` (e.g. channel online). -#}

@@ -79,14 +79,14 @@ monthly as (
 
     -- nothing after run_date counts in any period
     select
-        commune_key,
-        date_trunc('month', event_date)::date as month_start,
         {%- for measure in flows %}
-        sum({{ measure }})::bigint as {{ measure }},
+            sum({{ measure }})::bigint as {{ measure }},
         {%- endfor %}
         {%- for measure, change in stocks.items() %}
-        sum({{ change }})::bigint as {{ measure }}{{ ',' if not loop.last }}
+            sum({{ change }})::bigint as {{ measure }},
         {%- endfor %}
+        commune_key,
+        date_trunc('month', event_date)::date as month_start
     from commune_days
     where event_date <= '{{ run_date() }}'::date
     group by commune_key, date_trunc('month', event_date)
@@ -103,12 +103,11 @@ accumulated as (
 
     -- totals from the first month through each month, for every commune with events
     select
-        communes.commune_key,
-        months.month_start,
         {%- for measure in flows + stocks.keys() | list %}
-        coalesce(sum(monthly.{{ measure }}) over by_month, 0)::bigint
-            as {{ measure }}{{ ',' if not loop.last }}
+            coalesce(sum(monthly.{{ measure }}) over by_month, 0)::bigint as {{ measure }},
         {%- endfor %}
+        communes.commune_key,
+        months.month_start
     from communes
     cross join months
     left join monthly
@@ -131,7 +130,8 @@ counts as (
         periods.period_type,
         periods.period_start,
         {%- for measure in flows %}
-        through_cut_off.{{ measure }} - coalesce(before_start.{{ measure }}, 0) as {{ measure }},
+            through_cut_off.{{ measure }}
+            - coalesce(before_start.{{ measure }}, 0) as {{ measure }},
         {%- endfor %}
         coalesce(before_start.in_progress_change, 0) as carried_over,
         through_cut_off.in_progress_change as in_progress_total,
@@ -184,7 +184,7 @@ final as (
         periods.period_end,
         periods.cut_off_date,
         {%- for measure in flows %}
-        coalesce(counts.{{ measure }}, 0) as {{ measure }},
+            coalesce(counts.{{ measure }}, 0) as {{ measure }},
         {%- endfor %}
         coalesce(counts.carried_over, 0) as carried_over,
         coalesce(counts.in_progress_total, 0) as in_progress_total,

@@ -40,12 +40,7 @@ agency_types as (
 
     -- the services of the seed vocabularies (macro vocabulary)
     select agency_type
-    from (
-        values
-        {%- for agency in vocabulary('agency') %}
-        ('{{ agency.value }}'){{ ',' if not loop.last }}
-        {%- endfor %}
-    ) as agency_type_values (agency_type)
+    from unnest(array{{ vocabulary_values('agency', brackets='[]') }}) as agency_types (agency_type)
 
 ),
 
