@@ -177,7 +177,23 @@ def _run(cmd: list[str], env: dict[str, str], log: Path | None = None) -> None:
     else:
         with log.open("w", encoding="utf-8") as handle:
             result = subprocess.run(cmd, env=env, stdout=handle, stderr=subprocess.STDOUT)
-    if result.returncode != 0:
+    _check(cmd, result.returncode, log)
+
+
+def _run_together(steps: list[tuple[list[str], Path]], env: dict[str, str]) -> None:
+    """Run independent steps at once, each logging to its file; the first failure raises."""
+    procs = []
+    for cmd, log in steps:
+        with log.open("w", encoding="utf-8") as handle:  # the child keeps its own descriptor
+            procs.append(subprocess.Popen(cmd, env=env, stdout=handle, stderr=subprocess.STDOUT))
+    codes = [proc.wait() for proc in procs]
+    for (cmd, log), code in zip(steps, codes, strict=True):
+        _check(cmd, code, log)
+
+
+def _check(cmd: list[str], returncode: int, log: Path | None) -> None:
+    """Raise ``StepFailed`` naming the step (and showing its log's tail) when it failed."""
+    if returncode != 0:
         if log is not None:
             tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-40:]
             print("\n".join(tail), file=sys.stderr)
@@ -188,11 +204,11 @@ def _run(cmd: list[str], env: dict[str, str], log: Path | None = None) -> None:
                 break
             words.append(arg)
         step = " ".join(words)  # "dbt parse", "airflow db migrate", "airflow dags test <dag>"
-        raise StepFailed(f"command failed ({result.returncode}): {' '.join(cmd)}{where}", step, log)
+        raise StepFailed(f"command failed ({returncode}): {' '.join(cmd)}{where}", step, log)
 
 
-def dbt_parse(env: dict[str, str], logs: Path) -> None:
-    """Write the manifest Cosmos renders the DAG from, and dbt's partial parse.
+def _dbt_parse_step(logs: Path) -> tuple[list[str], Path]:
+    """``dbt parse``: the manifest Cosmos renders the DAG from, and dbt's partial parse.
 
     With the profile and target named as the DAG's dbt tasks name them: dbt
     keeps a partial parse only for the same ones, so the tasks reuse this one.
@@ -201,12 +217,26 @@ def dbt_parse(env: dict[str, str], logs: Path) -> None:
 
     project = str(config.dbt_project_dir())
     cmd = [str(VENV_BIN / "dbt"), "parse", "--project-dir", project, "--profiles-dir", project]
-    cmd += ["--profile", DBT_PROFILE, "--target", DBT_TARGET]
-    _run(cmd, env, logs / "dbt_parse.log")
+    return [*cmd, "--profile", DBT_PROFILE, "--target", DBT_TARGET], logs / "dbt_parse.log"
+
+
+def _migrate_step(logs: Path) -> tuple[list[str], Path]:
+    return [str(VENV_BIN / "airflow"), "db", "migrate"], logs / "airflow_db_migrate.log"
+
+
+def dbt_parse(env: dict[str, str], logs: Path) -> None:
+    cmd, log = _dbt_parse_step(logs)
+    _run(cmd, env, log)
 
 
 def migrate_airflow(env: dict[str, str], logs: Path) -> None:
-    _run([str(VENV_BIN / "airflow"), "db", "migrate"], env, logs / "airflow_db_migrate.log")
+    cmd, log = _migrate_step(logs)
+    _run(cmd, env, log)
+
+
+def set_up(env: dict[str, str], logs: Path) -> None:
+    """``dbt parse`` and ``airflow db migrate``: independent, so at the same time."""
+    _run_together([_dbt_parse_step(logs), _migrate_step(logs)], env)
 
 
 def run_dag(env: dict[str, str], run_date: date, logs: Path) -> None:
@@ -255,8 +285,7 @@ def run_pipeline(
         with alert_on_failure(env) as started:
             logs = run_logs_dir(Path(env["AIRFLOW_HOME"]), started)
             for step, call in (
-                ("dbt parse", lambda: dbt_parse(env, logs)),
-                ("airflow db migrate", lambda: migrate_airflow(env, logs)),
+                ("set-up (dbt parse, airflow db migrate)", lambda: set_up(env, logs)),
                 ("airflow dags test", lambda: run_dag(env, settings.run_date, logs)),
             ):
                 start = time.perf_counter()

@@ -4,9 +4,10 @@ Cosmos renders each group from the precompiled manifest (``LoadMode.DBT_MANIFEST
 ``dbt_project/target/manifest.json``, made by ``dbt parse`` during set-up; no
 dbt call at parse time) in ``ExecutionMode.WATCHER``: one *producer* task runs
 a single ``dbt build`` of the group's selection with dbt's own threads and
-records each node's outcome in XCom; every model (and its tests, right after
-it) keeps a task of its own that reports that outcome, so the Airflow UI
-still shows model by model what was built, failed or skipped.
+records each node's outcome in XCom; every model (and its data tests, right
+after it) keeps a task of its own that reports that outcome, so the Airflow
+UI still shows model by model what was built, failed or skipped. The unit
+tests are not part of the night (``BUILD_ENV``).
 
 Why the consumers come after the producer. In Cosmos' default layout the
 model tasks start beside the producer and *defer* until their model's status
