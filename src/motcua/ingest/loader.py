@@ -91,10 +91,13 @@ def schema_sql() -> str:
 
 
 def ensure_raw_schema(conn: psycopg.Connection) -> None:
-    """Create the raw and quarantine schemas (idempotent)."""
+    """Create the raw and quarantine schemas (idempotent), with the unit reference loaded."""
+    from motcua.reference.load import ensure_loaded
+
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(hashtext('motcua.raw_schema'))")
         conn.execute(schema_sql())
+        ensure_loaded(conn)  # the national unit reference, only when its files changed
 
 
 def start_batch(conn: psycopg.Connection, run_date: date, inbox: Path | None) -> int:
