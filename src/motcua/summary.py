@@ -85,6 +85,13 @@ where period_type = 'half_year' and period_start = {HALF_YEAR}
 group by period_start, period_end
 """
 
+# Codes that name no unit of the reference on their rows' dates (never guessed)
+UNKNOWN_UNITS_SQL = """
+select count(distinct unit_code)::int as codes,
+       coalesce(sum(quarantined_rows), 0)::bigint as quarantined_rows
+from ops.unknown_unit_codes
+"""
+
 
 def _rows(conn: psycopg.Connection, query: str, run_date: date) -> list[dict[str, Any]]:
     with conn.cursor(row_factory=dict_row) as cur:
@@ -122,6 +129,7 @@ def collect(
                     "town_satisfaction": _rows(conn, TOWN_SATISFACTION_SQL, run_date),
                     "low_rated": _rows(conn, LOW_RATED_SQL, run_date),
                     "contact": _rows(conn, CONTACT_SQL, run_date),
+                    "unknown_units": _rows(conn, UNKNOWN_UNITS_SQL, run_date),
                     "quality": alerted or {},
                 },
                 default=str,
@@ -195,6 +203,12 @@ def render(result: dict[str, Any]) -> str:
             "Complete contact data (address, phone, email), "
             f"{c['period_start']}..{c['period_end']}: {c['contact_complete']} of "
             f"{c['dossiers']} dossiers received"
+        )
+    for unknown in result.get("unknown_units") or []:
+        lines.append(
+            f"Unknown unit codes: {unknown['codes']} code(s) name no unit on their rows' dates, "
+            f"{unknown['quarantined_rows']} row(s) in quarantine (ops.unknown_unit_codes; add "
+            "the units to seeds/config/admin_units_local.csv and run again)"
         )
     quality = result.get("quality") or {}
     if quality.get("sent"):

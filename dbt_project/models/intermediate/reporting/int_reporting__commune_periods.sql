@@ -1,7 +1,7 @@
 {#-
     Counts per commune (unit version) × period, with a row for every unit
-    valid during the period (zeros where nothing happened) and for every
-    unit that had a dossier in it. Feeds commune_lateness and
+    of a province present in the data valid during the period (zeros where
+    nothing happened) and for every unit that had a dossier in it. Feeds commune_lateness and
     commune_contact_completeness; district_lateness sums it.
 
     From the ledger int_reporting__commune_days (RULES.md "Dossier state at
@@ -87,6 +87,17 @@ monthly as (
 communes as (
 
     select distinct commune_key from monthly
+
+),
+
+provinces as (
+
+    -- the provinces of the data: their units get rows with zeros, not every
+    -- unit of the country (MAP.md "Zero rows")
+    select distinct units.province_code
+    from communes
+    inner join units
+        on communes.commune_key = units.commune_key
 
 ),
 
@@ -197,6 +208,7 @@ spine as (
         on
             units.valid_from <= periods.cut_off_date
             and coalesce(units.valid_to, 'infinity'::date) >= periods.period_start
+    where units.province_code in (select provinces.province_code from provinces)
 
     union
 
@@ -244,7 +256,9 @@ final as (
         coalesce(counts.address_present, 0) as address_present,
         coalesce(counts.phone_valid, 0) as phone_valid,
         coalesce(counts.email_valid, 0) as email_valid,
-        coalesce(counts.contact_complete, 0) as contact_complete
+        coalesce(counts.contact_complete, 0) as contact_complete,
+        units.province_code,
+        units.province_name
     from spine
     inner join units
         on spine.commune_key = units.commune_key
