@@ -1,0 +1,116 @@
+"""End to end across the 1/7/2025 reform: the ``reform`` preset, exact figures on both bases.
+
+Six Ninh Hòa communes with their legacy codes from 2024 to 30/6/2025, then
+the two units they became, which reuse the codes 22552 and 22528, to
+31/3/2026. Loaded with no setting and built as of the run date, the marts
+must hold the manifest's figures: as received per unit version (legacy
+cells with the legacy names, 2025 cells with the new ones), today's units
+(commune_lateness_current: a 2025 unit with its predecessors' H1 2025
+dossiers) and the province.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from motcua import pipeline
+from motcua_dev.generator.reform import write_reform
+from tests.dbt_project.conftest import Warehouse, assert_built
+from tests.dbt_project.test_generated_inbox import same
+
+pytestmark = pytest.mark.slow
+
+CELLS = {
+    "commune_lateness": ("commune_lateness", ("commune_code", "period_type", "period_start")),
+    "commune_received": ("commune_lateness", ("commune_code", "period_type", "period_start")),
+    "commune_contact_completeness": (
+        "commune_contact_completeness",
+        ("commune_code", "period_type", "period_start"),
+    ),
+    "district_lateness": ("district_lateness", ("district_code", "period_type", "period_start")),
+    "commune_satisfaction": (
+        "commune_satisfaction",
+        ("commune_code", "survey_year", "agency_type"),
+    ),
+    "district_satisfaction": (
+        "district_satisfaction",
+        ("district_code", "survey_year", "agency_type"),
+    ),
+    "commune_lateness_current": (
+        "commune_lateness_current",
+        ("commune_code", "period_type", "period_start"),
+    ),
+    "province_lateness": ("province_lateness", ("province_code", "period_type", "period_start")),
+}
+
+
+@pytest.fixture(scope="module")
+def built(empty_warehouse: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    inbox = tmp_path_factory.mktemp("reform_inbox")
+    manifest = write_reform(inbox)
+    run_date = date.fromisoformat(manifest["run_date"])
+    pipeline.ingest_inbox(empty_warehouse.url, Path(inbox), run_date)
+    assert_built(empty_warehouse.dbt("build", run_date=manifest["run_date"]))
+    return manifest
+
+
+@pytest.mark.parametrize("section", sorted(CELLS))
+def test_marts_hold_the_known_answers_on_both_bases(
+    empty_warehouse: Warehouse, built: dict, section: str
+) -> None:
+    mart, keys = CELLS[section]
+    expected_cells = built["expected"][section]
+    assert expected_cells, f"the reform preset pinned no {section}"
+    wrong: list[Any] = []
+    for cell in expected_cells:
+        where = " and ".join(f"{k}::text = %({k})s" for k in keys)
+        rows = empty_warehouse.rows(
+            f"select * from marts.{mart} where {where}", **{k: str(cell[k]) for k in keys}
+        )
+        assert len(rows) == 1, (section, [cell[k] for k in keys], len(rows))
+        wrong += [
+            (section, [cell[k] for k in keys], column, value, rows[0][column])
+            for column, value in cell.items()
+            if column in rows[0] and not same(value, rows[0][column])
+        ]
+    assert wrong == []
+
+
+def test_a_reused_code_names_the_unit_of_its_date(empty_warehouse: Warehouse, built: dict) -> None:
+    rows = empty_warehouse.rows(
+        """select distinct commune_name, district_code, province_name
+           from marts.commune_lateness
+           where commune_code = '22552' and received_total > 0 order by commune_name"""
+    )
+    assert [tuple(r.values()) for r in rows] == [
+        ("Xã Ninh Sim", "572", "Tỉnh Khánh Hòa"),
+        ("Xã Tây Ninh Hòa", None, "Tỉnh Khánh Hòa"),
+    ]
+
+
+def test_every_valid_row_loads_with_no_setting(empty_warehouse: Warehouse, built: dict) -> None:
+    (totals,) = empty_warehouse.rows(
+        """select sum(rows_quarantined) filter (where source = 'onestop') as onestop,
+                  sum(rows_quarantined) filter (where source = 'survey') as survey
+           from ops.file_reconciliation"""
+    )
+    assert (totals["onestop"], totals["survey"]) == (
+        built["totals"]["onestop"]["quarantine_rows"],
+        built["totals"]["survey"]["quarantine_rows"],
+    )
+    assert empty_warehouse.rows("select * from ops.unknown_unit_codes") == []
+
+
+def test_todays_units_only_in_the_current_mart(empty_warehouse: Warehouse, built: dict) -> None:
+    rows = empty_warehouse.rows(
+        """select distinct commune_code, commune_name from marts.commune_lateness_current
+           where received_total > 0 order by commune_code"""
+    )
+    assert [tuple(r.values()) for r in rows] == [
+        ("22528", "Phường Ninh Hòa"),
+        ("22552", "Xã Tây Ninh Hòa"),
+    ]
