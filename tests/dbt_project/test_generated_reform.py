@@ -13,33 +13,19 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from motcua import pipeline
 from motcua_dev.generator.reform import write_reform
 from tests.dbt_project.conftest import Warehouse, assert_built
-from tests.dbt_project.test_generated_inbox import same
+from tests.dbt_project.test_generated_inbox import CELLS as SAMPLE_CELLS
+from tests.dbt_project.test_generated_inbox import wrong_cells
 
 pytestmark = pytest.mark.slow
 
 CELLS = {
-    "commune_lateness": ("commune_lateness", ("commune_code", "period_type", "period_start")),
-    "commune_received": ("commune_lateness", ("commune_code", "period_type", "period_start")),
-    "commune_contact_completeness": (
-        "commune_contact_completeness",
-        ("commune_code", "period_type", "period_start"),
-    ),
-    "district_lateness": ("district_lateness", ("district_code", "period_type", "period_start")),
-    "commune_satisfaction": (
-        "commune_satisfaction",
-        ("commune_code", "survey_year", "agency_type"),
-    ),
-    "district_satisfaction": (
-        "district_satisfaction",
-        ("district_code", "survey_year", "agency_type"),
-    ),
+    **SAMPLE_CELLS,
     "commune_lateness_current": (
         "commune_lateness_current",
         ("commune_code", "period_type", "period_start"),
@@ -65,19 +51,7 @@ def test_marts_hold_the_known_answers_on_both_bases(
     mart, keys = CELLS[section]
     expected_cells = built["expected"][section]
     assert expected_cells, f"the reform preset pinned no {section}"
-    wrong: list[Any] = []
-    for cell in expected_cells:
-        where = " and ".join(f"{k}::text = %({k})s" for k in keys)
-        rows = empty_warehouse.rows(
-            f"select * from marts.{mart} where {where}", **{k: str(cell[k]) for k in keys}
-        )
-        assert len(rows) == 1, (section, [cell[k] for k in keys], len(rows))
-        wrong += [
-            (section, [cell[k] for k in keys], column, value, rows[0][column])
-            for column, value in cell.items()
-            if column in rows[0] and not same(value, rows[0][column])
-        ]
-    assert wrong == []
+    assert wrong_cells(empty_warehouse, section, mart, keys, expected_cells) == []
 
 
 def test_a_reused_code_names_the_unit_of_its_date(empty_warehouse: Warehouse, built: dict) -> None:

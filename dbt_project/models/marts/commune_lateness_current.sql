@@ -123,39 +123,14 @@ filled as (
 
 final as (
 
+    -- columns in the contract's order (commune_lateness's) by name
     select
-        commune_key,
-        commune_code,
-        commune_name,
-        district_code,
-        period_type,
-        period_start,
-        period_end,
-        cut_off_date,
-        received_total,
-        received_online,
-        received_direct,
-        received_postal,
-        received_unknown_channel,
-        carried_over,
-        resolved_total,
-        resolved_early,
-        resolved_on_time,
-        resolved_late,
-        in_progress_total,
-        in_progress_on_time,
-        in_progress_overdue,
-        withdrawn_or_refused,
-        late_total,
+        filled.*,
         {{ late_rate('late_total', 'resolved_total', 'in_progress_total') }} as late_rate,
         {{ is_over_threshold(
             late_rate('late_total', 'resolved_total', 'in_progress_total'),
             var('late_threshold_pct')
-        ) }} as over_threshold,
-        late_without_apology,
-        received_outside_one_stop,
-        province_code,
-        province_name
+        ) }} as over_threshold
     from filled
 
 )

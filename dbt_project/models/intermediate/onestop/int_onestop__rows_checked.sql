@@ -179,7 +179,9 @@ with
     unit_rechecks as (
 
         -- through the index on (is_valid, arrival_at): the quarantined rows only
-        select this_run.file_id, this_run.row_number
+        select
+            this_run.file_id,
+            this_run.row_number
         from {{ this }} as this_run
         where
             not this_run.is_valid
@@ -219,7 +221,10 @@ staged_rows as (
             staged.file_id = any(array(select unit_rechecks.file_id from unit_rechecks))
             and staged.file_id >= (select min(unit_rechecks.file_id) from unit_rechecks)
             and (staged.file_id, staged.row_number) in (
-                select unit_rechecks.file_id, unit_rechecks.row_number from unit_rechecks
+                select
+                    unit_rechecks.file_id,
+                    unit_rechecks.row_number
+                from unit_rechecks
             )
     {% endif %}
 
@@ -320,9 +325,15 @@ final as (
             -- (is_valid, arrival_at) for each
             greatest(
                 loaded_at,
-                (select max(this_run.arrival_at) from {{ this }} as this_run where this_run.is_valid)
+                (
+                    select max(this_run.arrival_at) from {{ this }} as this_run
+                    where this_run.is_valid
+                )
                 + interval '1 microsecond',
-                (select max(this_run.arrival_at) from {{ this }} as this_run where not this_run.is_valid)
+                (
+                    select max(this_run.arrival_at) from {{ this }} as this_run
+                    where not this_run.is_valid
+                )
                 + interval '1 microsecond'
             )
         {%- else -%}

@@ -12,6 +12,13 @@
     that year), gets a row for each service (responses 0 where nobody
     answered).
 -#}
+{#- pooled over communes; feedback_satisfied, the last, is written out -#}
+{%- set pooled_counts = [
+    'responses',
+    'access_valid', 'access_satisfied', 'procedure_valid', 'procedure_satisfied',
+    'staff_valid', 'staff_satisfied', 'result_valid', 'result_satisfied',
+    'feedback_valid',
+] %}
 with
 
 responses as (
@@ -148,16 +155,9 @@ district_level as (
         province_code,
         survey_year,
         agency_type,
-        sum(responses) as responses,
-        sum(access_valid) as access_valid,
-        sum(access_satisfied) as access_satisfied,
-        sum(procedure_valid) as procedure_valid,
-        sum(procedure_satisfied) as procedure_satisfied,
-        sum(staff_valid) as staff_valid,
-        sum(staff_satisfied) as staff_satisfied,
-        sum(result_valid) as result_valid,
-        sum(result_satisfied) as result_satisfied,
-        sum(feedback_valid) as feedback_valid,
+        {%- for column in pooled_counts %}
+            sum({{ column }}) as {{ column }},
+        {%- endfor %}
         sum(feedback_satisfied) as feedback_satisfied
     from commune_level
     -- districts were abolished on 1/7/2025: years that end by then only
@@ -177,16 +177,9 @@ province_level as (
         province_code,
         survey_year,
         agency_type,
-        sum(responses) as responses,
-        sum(access_valid) as access_valid,
-        sum(access_satisfied) as access_satisfied,
-        sum(procedure_valid) as procedure_valid,
-        sum(procedure_satisfied) as procedure_satisfied,
-        sum(staff_valid) as staff_valid,
-        sum(staff_satisfied) as staff_satisfied,
-        sum(result_valid) as result_valid,
-        sum(result_satisfied) as result_satisfied,
-        sum(feedback_valid) as feedback_valid,
+        {%- for column in pooled_counts %}
+            sum({{ column }}) as {{ column }},
+        {%- endfor %}
         sum(feedback_satisfied) as feedback_satisfied
     from commune_level
     group by province_code, survey_year, agency_type
