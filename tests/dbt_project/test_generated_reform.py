@@ -24,8 +24,14 @@ from tests.dbt_project.test_generated_inbox import wrong_cells
 
 pytestmark = pytest.mark.slow
 
+# a code names two units in 2025 (the legacy one to 30/6, the new one from 1/7): the
+# commune cells are keyed by name too
+BY_NAME = ("commune_code", "commune_name", "period_type", "period_start")
 CELLS = {
     **SAMPLE_CELLS,
+    "commune_lateness": ("commune_lateness", BY_NAME),
+    "commune_received": ("commune_lateness", BY_NAME),
+    "commune_contact_completeness": ("commune_contact_completeness", BY_NAME),
     "commune_lateness_current": (
         "commune_lateness_current",
         ("commune_code", "period_type", "period_start"),
@@ -76,7 +82,19 @@ def test_every_valid_row_loads_with_no_setting(empty_warehouse: Warehouse, built
         built["totals"]["onestop"]["quarantine_rows"],
         built["totals"]["survey"]["quarantine_rows"],
     )
-    assert empty_warehouse.rows("select * from ops.unknown_unit_codes") == []
+    # the generator's junk rows with a code that names no unit, and nothing else
+    unknown = empty_warehouse.rows(
+        "select source, sum(quarantined_rows)::int as n from ops.unknown_unit_codes"
+        " group by source order by source"
+    )
+    expected = {
+        source: sum(
+            run["totals"][source]["quarantine_by_reason"].get("unknown_unit", 0)
+            for run in built["runs"].values()
+        )
+        for source in ("onestop", "survey")
+    }
+    assert {r["source"]: r["n"] for r in unknown} == {k: v for k, v in expected.items() if v}
 
 
 def test_todays_units_only_in_the_current_mart(empty_warehouse: Warehouse, built: dict) -> None:

@@ -3,7 +3,10 @@
 One file, no network: inline CSS, inline SVG charts drawn here, a few lines of
 inline JavaScript (sortable tables), and a Content-Security-Policy that forbids
 loading anything and runs that one script only (by its hash). Every value from
-the warehouse is HTML-escaped. It shows, for one district (town):
+the warehouse is HTML-escaped. It shows, for one district (town) or, with
+``--province`` / ``MOTCUA_PROVINCE``, one province (the only level after
+1/7/2025), as the dossiers were received or for today's units (``--basis
+current``, each with its predecessors' dossiers):
 
 - headline figures: the town's late rate and how many communes are over the
   threshold in the chosen period, the town's UBND satisfaction index against
