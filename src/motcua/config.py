@@ -83,8 +83,20 @@ def expectations_dir() -> Path:
     return repo_root() / "expectations"
 
 
+SAMPLE_ENV = "MOTCUA_SAMPLE"  # which generated sample make run loads: sample (default), reform
+
+
+def sample_preset() -> str:
+    """``MOTCUA_SAMPLE``: ``sample`` (the letter's story) or ``reform`` (across 1/7/2025)."""
+    value = os.environ.get(SAMPLE_ENV, "sample").strip() or "sample"
+    if value not in ("sample", "reform"):
+        raise SystemExit(f"{SAMPLE_ENV}={value!r}: use sample or reform")
+    return value
+
+
 def sample_inbox_dir() -> Path:
-    return local_dir() / "sample_inbox"
+    preset = sample_preset()
+    return local_dir() / ("sample_inbox" if preset == "sample" else f"{preset}_inbox")
 
 
 def inbox_setting() -> Path | None:

@@ -100,13 +100,13 @@ def resolve_inbox() -> tuple[Path, bool, date | None]:
     manifest = inbox / "manifest.json"
     if not manifest.exists():
         try:  # the generator is development tooling, absent from the production image
-            from motcua_dev.generator import write_sample
+            from motcua_dev.generator import write_reform, write_sample
         except ImportError as exc:
             raise SystemExit(
                 "INBOX_DIR is not set and the sample generator (package motcua_dev) is not"
                 " installed: set INBOX_DIR to the inbox to load"
             ) from exc
-        write_sample(inbox)
+        (write_reform if config.sample_preset() == "reform" else write_sample)(inbox)
     run_date = json.loads(manifest.read_text(encoding="utf-8")).get("run_date")
     return inbox, True, config.parse_run_date(run_date) if run_date else None
 

@@ -18,6 +18,8 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from motcua.reference import scope
+
 SCHEMA_SQL = """
 create schema if not exists ops;
 
@@ -54,14 +56,21 @@ left join ops.file_reconciliation as r on r.file_id = f.file_id
 group by s.source order by s.source
 """
 
+# MOTCUA_PROVINCE (or none): a commune mart row's / a district's province
+IN_PROVINCE = "(%(province)s::text is null or province_code = %(province)s)"
+DISTRICT_IN_PROVINCE = (
+    "(%(province)s::text is null or district_code in (select d.district_code"
+    " from marts.dim_commune as d where d.province_code = %(province)s))"
+)
+
 # The latest half-year that has ended by the run date (the one officials
 # report on), or the current one when none has ended yet.
-HALF_YEAR = """
+HALF_YEAR = f"""
 coalesce(
     (select max(period_start) from marts.commune_lateness
-     where period_type = 'half_year' and period_end <= %(run_date)s),
+     where period_type = 'half_year' and period_end <= %(run_date)s and {IN_PROVINCE}),
     (select max(period_start) from marts.commune_lateness
-     where period_type = 'half_year' and period_start <= %(run_date)s))
+     where period_type = 'half_year' and period_start <= %(run_date)s and {IN_PROVINCE}))
 """
 
 OVER_THRESHOLD_SQL = f"""
@@ -69,32 +78,56 @@ select commune_code, commune_name, late_rate, late_total,
        resolved_total + in_progress_total as denominator, period_start, period_end
 from marts.commune_lateness
 where period_type = 'half_year' and period_start = {HALF_YEAR} and over_threshold
+  and {IN_PROVINCE}
 order by late_rate desc, commune_code
 """
 
+# The town (district) figures while there were districts; the province's for
+# the half-years without a district level (from 1/7/2025)
 HALF_YEAR_SQL = f"""
-select period_start, period_end, late_rate, communes_over_threshold
-from marts.district_lateness
-where period_type = 'half_year' and period_start = {HALF_YEAR}
-  and received_total + carried_over > 0
-order by district_code
+select * from (
+    select 1 as level_order, district_code as area_code, 'town' as area, period_start,
+           period_end, late_rate, communes_over_threshold
+    from marts.district_lateness
+    where period_type = 'half_year' and period_start = {HALF_YEAR}
+      and received_total + carried_over > 0 and {DISTRICT_IN_PROVINCE}
+    union all
+    select 2, province_code, province_name, period_start, period_end, late_rate,
+           communes_over_threshold
+    from marts.province_lateness as p
+    where period_type = 'half_year' and period_start = {HALF_YEAR}
+      and received_total + carried_over > 0 and {IN_PROVINCE}
+      and not exists (select 1 from marts.district_lateness as d
+                      where d.period_type = 'half_year' and d.period_start = p.period_start)
+) as areas
+order by level_order, area_code
 """
 
-TOWN_SATISFACTION_SQL = """
-select district_code, district_name, survey_year, responses, satisfaction_index, rating,
-       target, meets_target
-from marts.district_satisfaction
-where agency_type = 'UBND' and survey_year <= %(year)s
-order by survey_year desc, district_code
+TOWN_SATISFACTION_SQL = f"""
+select * from (
+    select district_code as area_code, district_name, survey_year, responses,
+           satisfaction_index, rating, target, meets_target
+    from marts.district_satisfaction
+    where agency_type = 'UBND' and survey_year <= %(year)s and {DISTRICT_IN_PROVINCE}
+    union all
+    select province_code, province_name, survey_year, responses, satisfaction_index, rating,
+           target, meets_target
+    from marts.province_satisfaction as p
+    where agency_type = 'UBND' and survey_year <= %(year)s and {IN_PROVINCE}
+      and not exists (select 1 from marts.district_satisfaction as d
+                      where d.survey_year = p.survey_year)
+) as areas
+order by survey_year desc, area_code
 limit 2
 """
 
-LOW_RATED_SQL = """
+LOW_RATED_SQL = f"""
 select commune_code, commune_name, survey_year, satisfaction_index, rating
 from marts.commune_satisfaction
-where agency_type = 'UBND' and rating in ('Trung bình', 'Kém')
+where agency_type = 'UBND' and rating in ('Trung bình', 'Kém') and {IN_PROVINCE}
   and survey_year in (select distinct survey_year from marts.commune_satisfaction
                       where agency_type = 'UBND' and survey_year <= %(year)s
+                        and {IN_PROVINCE}
                       order by survey_year desc limit 2)
 order by survey_year desc, satisfaction_index, commune_code
 """
@@ -103,14 +136,25 @@ CONTACT_SQL = f"""
 select period_start, period_end, sum(dossiers)::bigint as dossiers,
        sum(contact_complete)::bigint as contact_complete
 from marts.commune_contact_completeness
-where period_type = 'half_year' and period_start = {HALF_YEAR}
+where period_type = 'half_year' and period_start = {HALF_YEAR} and {IN_PROVINCE}
 group by period_start, period_end
+"""
+
+# Codes that name no unit of the reference on their rows' dates (never guessed;
+# whatever MOTCUA_PROVINCE says: an unknown code has no province)
+UNKNOWN_UNITS_SQL = """
+select count(distinct unit_code)::int as codes,
+       coalesce(sum(quarantined_rows), 0)::bigint as quarantined_rows
+from ops.unknown_unit_codes
 """
 
 
 def _rows(conn: psycopg.Connection, query: str, run_date: date) -> list[dict[str, Any]]:
     with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(query, {"run_date": run_date, "year": run_date.year})
+        cur.execute(
+            query,
+            {"run_date": run_date, "year": run_date.year, "province": scope.province_filter()},
+        )
         return [dict(r) for r in cur.fetchall()]
 
 
@@ -144,6 +188,7 @@ def collect(
                     "town_satisfaction": _rows(conn, TOWN_SATISFACTION_SQL, run_date),
                     "low_rated": _rows(conn, LOW_RATED_SQL, run_date),
                     "contact": _rows(conn, CONTACT_SQL, run_date),
+                    "unknown_units": _rows(conn, UNKNOWN_UNITS_SQL, run_date),
                     "quality": alerted or {},
                 },
                 default=str,
@@ -188,8 +233,9 @@ def render(result: dict[str, Any]) -> str:
         )
     over = result["over_threshold"]
     for half in result["half_year"]:
+        area = half.get("area", "town")  # the town, or the province after 1/7/2025
         lines.append(
-            f"Half-year {half['period_start']}..{half['period_end']}: town late rate "
+            f"Half-year {half['period_start']}..{half['period_end']}: {area} late rate "
             f"{_pct(half['late_rate'])}, {half['communes_over_threshold']} commune(s) over the "
             "lateness threshold"
         )
@@ -218,6 +264,12 @@ def render(result: dict[str, Any]) -> str:
             "Complete contact data (address, phone, email), "
             f"{c['period_start']}..{c['period_end']}: {c['contact_complete']} of "
             f"{c['dossiers']} dossiers received"
+        )
+    for unknown in result.get("unknown_units") or []:
+        lines.append(
+            f"Unknown unit codes: {unknown['codes']} code(s) name no unit on their rows' dates, "
+            f"{unknown['quarantined_rows']} row(s) in quarantine (ops.unknown_unit_codes; add "
+            "the units to seeds/config/admin_units_local.csv and run again)"
         )
     quality = result.get("quality") or {}
     if quality.get("sent"):

@@ -69,10 +69,21 @@ def test_marts_hold_the_known_answers(
     expected_cells = built["expected"][section]
     if section != "district_lateness":
         assert expected_cells, f"the generator pinned no {section}"
-    wrong = []
+    assert wrong_cells(empty_warehouse, section, mart, keys, expected_cells) == []
+
+
+def wrong_cells(
+    warehouse: Warehouse,
+    section: str,
+    mart: str,
+    keys: tuple[str, ...],
+    expected_cells: list[dict[str, Any]],
+) -> list[tuple[Any, ...]]:
+    """The cells whose mart row differs from the manifest (each must have exactly one row)."""
+    wrong: list[tuple[Any, ...]] = []
     for cell in expected_cells:
         where = " and ".join(f"{k}::text = %({k})s" for k in keys)
-        rows = empty_warehouse.rows(
+        rows = warehouse.rows(
             f"select * from marts.{mart} where {where}", **{k: str(cell[k]) for k in keys}
         )
         assert len(rows) == 1, (section, [cell[k] for k in keys], len(rows))
@@ -81,7 +92,7 @@ def test_marts_hold_the_known_answers(
             for column, value in cell.items()
             if column in rows[0] and not same(value, rows[0][column])
         ]
-    assert wrong == []
+    return wrong
 
 
 def test_every_loaded_row_is_accounted_for(empty_warehouse: Warehouse, built: dict) -> None:

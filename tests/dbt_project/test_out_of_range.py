@@ -3,7 +3,8 @@
 fixtures/raw_rows.sql (the hand-made Ninh Hòa rows of test_dbt_build) plus
 fixtures/raw_rows_out_of_range.sql: a dossier received in 1985 (before the
 unit reference knows its unit), dates after the day their file was loaded,
-a due date 54 years after reception, an unknown channel and reception place,
+a due date 54 years after reception, an unknown channel and reception place
+(a date after 30/6/2025 also finds Xã Ninh Tây's code 22534 naming no unit),
 a survey with an unknown or empty Cơ quan, Năm far from Ngày khảo sát, Năm
 1900, answers written 05, ` 4 `, 3.0, 4,0. Every such row is quarantined
 with its reason, none reaches a mart, and the period grid still starts at
@@ -47,7 +48,14 @@ def test_one_stop_rows_out_of_range_are_quarantined_with_their_reason(
             "Ngày tiếp nhận '01/03/1985' is before 2011-01-01, the first day on which"
             " the administrative-unit reference knows Mã đơn vị '22534'",
         ),
-        (2, "HS-0902", ["received_after_load"], f"Ngày tiếp nhận '01/03/2085 08:00' {loaded}"),
+        (
+            2,
+            "HS-0902",
+            ["unit_not_valid_on_received_date", "received_after_load"],
+            # 22534 (Xã Ninh Tây) names no unit after 30/6/2025
+            "Mã đơn vị '22534' names no unit of the administrative-unit reference on Ngày"
+            f" tiếp nhận '01/03/2085 08:00'; Ngày tiếp nhận '01/03/2085 08:00' {loaded}",
+        ),
         (3, "HS-0903", ["result_after_load"], f"Ngày có kết quả '09/03/2071' {loaded}"),
         (
             4,
@@ -88,9 +96,10 @@ def test_survey_rows_out_of_range_are_quarantined_with_their_reason(
         (
             3,
             "P-103",
-            ["survey_date_outside_year", "survey_date_after_load"],
+            ["survey_date_outside_year", "unit_not_valid_on_survey_date", "survey_date_after_load"],
             "Ngày khảo sát '15/10/2031' neither in Năm 2016 nor in the year after;"
-            f" Ngày khảo sát '15/10/2031' {after_load}",
+            " Mã đơn vị '22534' names no unit of the administrative-unit reference on the"
+            f" survey day 2031-10-15; Ngày khảo sát '15/10/2031' {after_load}",
         ),
         (
             4,
@@ -102,8 +111,9 @@ def test_survey_rows_out_of_range_are_quarantined_with_their_reason(
         (
             5,
             "P-105",
-            ["survey_year_after_load", "survey_date_after_load"],
-            "Năm 2031 after its file was loaded (2017-07-14);"
+            ["unit_not_valid_on_survey_date", "survey_year_after_load", "survey_date_after_load"],
+            "Mã đơn vị '22534' names no unit of the administrative-unit reference on the"
+            " survey day 2031-10-15; Năm 2031 after its file was loaded (2017-07-14);"
             f" Ngày khảo sát '15/10/2031' {after_load}",
         ),
         (6, "P-106", ["unparseable_survey_date"], "Ngày khảo sát '32/10/2016' does not parse"),

@@ -17,13 +17,20 @@ from tests.reports.conftest import Built
 pytestmark = pytest.mark.slow
 
 TABLES = ("late_rate", "late_rate_district", "satisfaction", "satisfaction_district")
+PROVINCE_TABLES = (
+    "late_rate_province",
+    "satisfaction_province",
+    "late_rate_today",
+    "late_rate_province_today",
+)
 # Aggregates only: any other column is a review item (personal data never leaves the marts).
 ALLOWED_COLUMNS = {
     "district_code", "district_name", "commune_code", "commune_name", "period_type",
     "period_start", "period_end", "cut_off_date", "communes", "resolved_total",
     "in_progress_total", "late_total", "late_rate", "over_threshold", "communes_over_threshold",
     "survey_year", "agency_type", "responses", "satisfaction_index", "rating", "target",
-    "meets_target", "reliable", "communes_rated", "communes_below_target",
+    "meets_target", "reliable", "communes_rated", "communes_below_target", "province_code",
+    "province_name",
 }  # fmt: skip
 
 
@@ -31,7 +38,7 @@ ALLOWED_COLUMNS = {
 def export(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("transparency")
     summary = write_transparency(built.url, out)
-    assert summary["districts"] == ["572"]
+    assert (summary["districts"], summary["provinces"]) == (["572"], ["56"])
     return out
 
 
@@ -43,9 +50,9 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 def test_files_encodings_and_columns(export: Path) -> None:
     assert sorted(p.name for p in export.iterdir()) == sorted(
-        f"{t}.{ext}" for t in TABLES for ext in ("csv", "json")
+        f"{t}.{ext}" for t in TABLES + PROVINCE_TABLES for ext in ("csv", "json")
     )
-    for table in TABLES:
+    for table in TABLES + PROVINCE_TABLES:
         raw = (export / f"{table}.csv").read_bytes()
         assert b"\r\n" in raw
         rows = read_csv(export / f"{table}.csv")
@@ -54,7 +61,8 @@ def test_files_encodings_and_columns(export: Path) -> None:
         assert set(rows[0]) <= ALLOWED_COLUMNS, set(rows[0]) - ALLOWED_COLUMNS
         assert list(rows[0]) == list(records[0])  # same columns, same order
         text = (export / f"{table}.json").read_text(encoding="utf-8")
-        assert "Thị xã Ninh Hòa" in text and "\\u" not in text  # ensure_ascii=False
+        place = "Thị xã Ninh Hòa" if table in TABLES else "Tỉnh Khánh Hòa"
+        assert place in text and "\\u" not in text  # ensure_ascii=False
 
 
 def test_late_rate_rows(built: Built, export: Path) -> None:
@@ -174,3 +182,31 @@ def test_json_cannot_break_out_of_a_page_that_inlines_it(tmp_path: Path) -> None
     assert json.loads(text) == [{"commune_name": hostile, "late_rate": 10}]
     rows = list(csv.reader(io.StringIO((tmp_path / "t.csv").read_text(encoding="utf-8-sig"))))
     assert rows == [["commune_name", "late_rate"], [hostile, "10.00"]]
+
+
+def test_province_tables_on_both_bases(export: Path) -> None:
+    """Before the reform today's units are the units of the time: both bases agree."""
+    province = read_csv(export / "late_rate_province.csv")
+    today = read_csv(export / "late_rate_province_today.csv")
+    district = read_csv(export / "late_rate_district.csv")
+
+    def h1(rows: list[dict[str, str]]) -> dict[str, str]:
+        (row,) = [
+            r for r in rows if r["period_type"] == "half_year" and r["period_start"] == "2017-01-01"
+        ]
+        return row
+
+    assert h1(province)["province_name"] == "Tỉnh Khánh Hòa"
+    keys = ("late_rate", "late_total", "resolved_total", "communes_over_threshold")
+    assert [h1(province)[k] for k in keys] == [h1(district)[k] for k in keys]
+    assert [h1(today)[k] for k in keys] == [h1(province)[k] for k in keys]
+    ninh_da = [
+        r
+        for r in read_csv(export / "late_rate_today.csv")
+        if r["commune_code"] == "22570"
+        and r["period_type"] == "half_year"
+        and r["period_start"] == "2017-01-01"
+    ]
+    assert [(r["commune_name"], r["late_rate"], r["over_threshold"]) for r in ninh_da] == [
+        ("Phường Ninh Đa", "10.00", "false")
+    ]

@@ -35,7 +35,9 @@ final as (
         phone_valid,
         email_valid,
         contact_complete,
-        {{ percent('contact_complete', 'received_total') }} as completeness_rate
+        {{ percent('contact_complete', 'received_total') }} as completeness_rate,
+        province_code,
+        province_name
     from commune_periods
 
 )

@@ -51,7 +51,9 @@ final as (
             var('late_threshold_pct')
         ) }} as over_threshold,
         late_without_apology,
-        received_outside_one_stop
+        received_outside_one_stop,
+        province_code,
+        province_name
     from commune_periods
 
 )

@@ -45,7 +45,9 @@ final as (
         scored.rating,
         scored.target,
         scored.meets_target,
-        scored.reliable
+        scored.reliable,
+        units.province_code,
+        units.province_name
     from scored
     inner join units
         on scored.commune_key = units.commune_key

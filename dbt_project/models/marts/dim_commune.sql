@@ -7,12 +7,12 @@
 }}
 
 {#-
-    One row per administrative-unit version of Khánh Hòa: the GSO code is
-    not a key on its own (codes are reused after the 2024 merges and the
+    One row per administrative-unit version of every province: the GSO code
+    is not a key on its own (codes are reused after the 2024 merges and the
     2025 reform). Each version names its direct successor (default one when
-    a unit was divided) and the unit it belongs to today.
+    a unit was divided) and the unit it ends in (int_units__current_unit).
 -#}
-with recursive
+with
 
 units as (
 
@@ -27,33 +27,9 @@ crosswalk as (
 
 ),
 
-successions (commune_key, reached_key, steps) as (
-
-    select
-        units.commune_key,
-        units.commune_key as reached_key,
-        0 as steps
-    from units
-
-    union all
-
-    select
-        successions.commune_key,
-        crosswalk.to_commune_key,
-        successions.steps + 1
-    from successions
-    inner join crosswalk
-        on successions.reached_key = crosswalk.from_commune_key
-
-),
-
 today as (
 
-    select distinct on (commune_key)
-        commune_key,
-        reached_key as current_commune_key
-    from successions
-    order by commune_key asc, steps desc
+    select * from {{ ref('int_units__current_unit') }}
 
 ),
 
@@ -77,7 +53,7 @@ final as (
         successor.commune_name as successor_commune_name,
         crosswalk.change_date as successor_change_date,
         crosswalk.change_type as successor_change_type,
-        today.current_commune_key,
+        today.latest_commune_key as current_commune_key,
         current_unit.commune_code as current_commune_code,
         current_unit.commune_name as current_commune_name
     from units
@@ -88,7 +64,7 @@ final as (
     inner join today
         on units.commune_key = today.commune_key
     inner join units as current_unit
-        on today.current_commune_key = current_unit.commune_key
+        on today.latest_commune_key = current_unit.commune_key
 
 )
 

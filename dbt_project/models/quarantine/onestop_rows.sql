@@ -67,6 +67,12 @@ explained as (
                                 || ', the first day on which the administrative-unit'
                                 || ' reference knows Mã đơn vị '
                                 || quote_literal(checked_rows.unit_code)
+                        when 'unit_not_valid_on_received_date'
+                            then
+                                'Mã đơn vị ' || quote_literal(checked_rows.unit_code)
+                                || ' names no unit of the administrative-unit reference'
+                                || ' on Ngày tiếp nhận '
+                                || quote_literal(checked_rows.received_at_text)
                         when 'missing_received_date' then 'missing Ngày tiếp nhận'
                         when 'unknown_status'
                             then

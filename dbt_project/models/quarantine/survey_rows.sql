@@ -87,6 +87,11 @@ explained as (
                                 || ', the first day on which the administrative-unit'
                                 || ' reference knows Mã đơn vị '
                                 || quote_literal(checked_rows.unit_code)
+                        when 'unit_not_valid_on_survey_date'
+                            then
+                                'Mã đơn vị ' || quote_literal(checked_rows.unit_code)
+                                || ' names no unit of the administrative-unit reference'
+                                || ' on the survey day ' || {{ survey_day('checked_rows') }}
                         when 'survey_year_after_load'
                             then
                                 'Năm ' || checked_rows.survey_year

@@ -24,7 +24,10 @@ def alert_quality(summary: dict[str, Any], run_date: date | str) -> dict[str, An
     ``summary`` is what ``motcua.quality.run_checks`` returns (or
     ``QualityGateError.summary``). The result is JSON-ready, for the task's XCom.
     """
+    from motcua.reference.scope import restrict_quality_summary
+
     day = run_date.isoformat() if isinstance(run_date, date) else str(run_date)
+    summary = restrict_quality_summary(summary)  # MOTCUA_PROVINCE: its communes only
     message = compose_quality_alert(summary)
     if message is None:
         return {"sent": False, "reason": "no findings", "run_date": day}

@@ -92,10 +92,16 @@ def schema_sql() -> str:
 
 
 def ensure_raw_schema(conn: psycopg.Connection) -> None:
-    """Create schema raw and its tables (idempotent, safe when two runs start at once)."""
+    """Create the raw and quarantine schemas with the unit reference loaded.
+
+    Idempotent, and safe when two runs start at once.
+    """
+    from motcua.reference.load import ensure_loaded
+
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(hashtext('motcua.raw_schema'))")
         conn.execute(schema_sql())
+        ensure_loaded(conn)  # the national unit reference, only when its files changed
 
 
 def start_batch(conn: psycopg.Connection, run_date: date, inbox: Path | None) -> int:

@@ -1,12 +1,16 @@
 """Regenerate the dbt seeds that come from maintained libraries.
 
-    python -m motcua.reference [--seeds-dir DIR]
+    python -m motcua.reference [--seeds-dir DIR] [--data-dir DIR]
 
-writes into ``dbt_project/seeds/reference/``:
+writes
 
-- ``vn_public_holidays.csv`` (``holidays``), see ``motcua.reference.calendar``;
+- ``vn_public_holidays.csv`` (``holidays``) into ``dbt_project/seeds/reference/``,
+  see ``motcua.reference.calendar``;
 - ``admin_units.csv`` and ``admin_unit_crosswalk.csv`` (``vietnamadminunits``,
-  ``vietnam-provinces``), see ``motcua.reference.admin_units``.
+  ``vietnam-provinces``) into ``src/motcua/reference/data/``, see
+  ``motcua.reference.admin_units``: every unit of the country, too many rows
+  for a dbt seed at every build, so ``motcua.reference.load`` copies them
+  into the warehouse when they change.
 
 The output is deterministic (sorted rows, ``\\n`` line ends), so a re-run with
 the same library versions leaves git clean. The editable seeds of
@@ -22,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from motcua.config import dbt_project_dir
-from motcua.reference import admin_units, calendar
+from motcua.reference import admin_units, calendar, load
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> int:
@@ -37,7 +41,7 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]
     return count
 
 
-def generate(seeds_dir: Path) -> dict[str, int]:
+def generate(seeds_dir: Path, data_dir: Path = load.DATA_DIR) -> dict[str, int]:
     out = seeds_dir / "reference"
     counts = {}
 
@@ -53,7 +57,7 @@ def generate(seeds_dir: Path) -> dict[str, int]:
 
     units, edges = admin_units.all_units()
     counts["admin_units.csv"] = write_csv(
-        out / "admin_units.csv",
+        data_dir / "admin_units.csv",
         (
             "commune_code",
             "commune_name",
@@ -85,7 +89,7 @@ def generate(seeds_dir: Path) -> dict[str, int]:
         ),
     )
     counts["admin_unit_crosswalk.csv"] = write_csv(
-        out / "admin_unit_crosswalk.csv",
+        data_dir / "admin_unit_crosswalk.csv",
         (
             "from_code",
             "from_valid_from",
@@ -119,12 +123,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=dbt_project_dir() / "seeds",
         help="dbt seeds folder (default: dbt_project/seeds)",
     )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=load.DATA_DIR,
+        help="where the unit reference goes (default: src/motcua/reference/data)",
+    )
     args = parser.parse_args(argv)
-    for name, count in generate(args.seeds_dir).items():
+    for name, count in generate(args.seeds_dir, args.data_dir).items():
         print(f"{name}: {count} rows")
     missing = admin_units.uncoded_absorbed_units()
     if missing:
-        print("absorbed in 2024, named but not coded by the libraries (not in the seed):")
+        print("absorbed before 2025, named but not coded by the libraries (not in the reference):")
         for unit in missing:
             print(f"  {unit}")
     return 0

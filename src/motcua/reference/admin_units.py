@@ -1,36 +1,40 @@
-"""Commune-level units of Khánh Hòa (GSO province code 56) and their successors.
+"""Commune-level units of every province of Vietnam and their successors.
 
 Sources, all maintained public packages:
 
 - ``vietnamadminunits`` table ``admin_units_legacy``: the 63-province map as
-  it stood on 30/06/2025 (after the 2024 merges), with GSO codes; its
-  ``wardAlias`` column names the units that the 2024 merges absorbed.
-- ``vietnamadminunits`` ``converter_2025.json``: which 2025 unit each legacy
-  unit went to (one, or several with a default when a unit was divided).
+  it stood on 30/06/2025 (after the 2019–2024 merges), with districts and GSO
+  codes; its ``wardAlias`` column names the units that earlier merges
+  absorbed (names only, no codes).
+- ``vietnamadminunits`` table ``admin_units`` and ``converter_2025.json``:
+  the 34-province map and which 2025 unit each legacy unit went to (one, or
+  several with a default when a unit was divided).
 - ``vietnam-provinces``: the units created by the reform of 01/07/2025 with
-  their official GSO codes. Its codes are preferred over the few that
-  ``vietnamadminunits`` gives differently for the same 2025 unit.
+  their official GSO codes and names. Its codes are preferred over the 114
+  that ``vietnamadminunits`` gives differently for the same 2025 unit (matched
+  by province and name, then by province and code).
 
 Validity dates are not in the packages; they are derived as follows and the
 basis is written in column ``valid_from_basis``:
 
 - ``reform_2025``: units of the reform valid from 2025-07-01 (Nghị quyết
-  1667/NQ-UBTVQH15 on Khánh Hòa), open-ended.
-- ``merge_2024``: units that the 2024 merges created, valid from 2024-11-01,
-  the effective date of the UBTVQH resolution on Khánh Hòa's commune-level
-  units 2023–2025 (Nha Trang: Tân Tiến; Ninh Hòa: Ninh Phước, which took code
-  22606; Diên Khánh: Xuân Đồng). Their predecessors end on 2024-10-31.
-- ``horizon``: every other pre-2025 unit. The packages carry no creation date,
-  so validity starts at ``HORIZON`` = 2011-01-01: the province's last
-  district-level reorganisation before the 2019–2025 merges took effect in
-  2010 (Thị xã Ninh Hòa and its 7 phường, Nghị quyết 41/NQ-CP; Thành phố Cam
-  Ranh), so the reported units stood from then on. It is a lower bound of the
-  warehouse, not a legal creation date.
+  202/2025/QH15 and the UBTVQH resolutions per province), open-ended.
+- ``merge_2024``: units that a 2024 merge created, valid from 2024-11-01
+  where the project knows it (Khánh Hòa: Nha Trang: Tân Tiến; Ninh Hòa: Ninh
+  Phước, which took code 22606; Diên Khánh: Xuân Đồng, ``CREATED_2024``).
+  Their predecessors end on 2024-10-31.
+- ``horizon``: every other legacy unit. The packages carry no creation date,
+  so validity starts at ``HORIZON`` = 2011-01-01, a lower bound of the
+  warehouse, not a legal creation date: a dossier of an older date is
+  quarantined, and an operator can add what the packages do not know in the
+  editable seed ``seeds/config/admin_units_local.csv``.
 
-Units that the 2024 merges absorbed are named by the packages but not coded.
+Units that earlier merges absorbed are named by the packages but not coded.
 ``ABSORBED_2024`` adds those whose codes the project's reference list of Ninh
-Hòa's 27 units (2017) gives; the others (Nha Trang, Diên Khánh) stay absent
-and are reported by ``uncoded_absorbed_units``.
+Hòa's 27 units (2017) gives; the others stay absent (never guessed) and are
+listed by ``uncoded_absorbed_units``. The island districts without communes
+(Bạch Long Vĩ, Cồn Cỏ, Hoàng Sa, Lý Sơn, Côn Đảo) have no commune-level code
+before 2025 and are left out of the legacy map.
 """
 
 from __future__ import annotations
@@ -41,10 +45,9 @@ from dataclasses import dataclass
 from datetime import date
 from importlib import resources
 
-from vietnam_provinces import Province, ProvinceCode, Ward
+from vietnam_provinces import Province, Ward
 from vietnamadminunits.database import query
 
-PROVINCE_CODE = "56"
 HORIZON = date(2011, 1, 1)
 MERGE_2024 = date(2024, 11, 1)
 REFORM_2025 = date(2025, 7, 1)
@@ -69,6 +72,7 @@ ABSORBED_2024: tuple[tuple[str, str, str, str, str], ...] = (
     ("22606", "Xã Ninh Vân", "Xã", "tinhkhanhhoa_thixaninhhoa_xaninhphuoc", "xaninhvan"),
 )
 _UNIT_PREFIXES = ("xa", "phuong", "thitran")
+_DASHES = str.maketrans({"\u2013": "-", "\u2014": "-"})
 
 
 @dataclass(frozen=True)
@@ -99,14 +103,21 @@ class Edge:
 
 
 def _nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text).strip()
+    """NFC with runs of spaces collapsed: the packages have a few double spaces."""
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def _name_key(text: str) -> str:
+    """Names compared across the two packages: NFC, spaces collapsed, one kind of dash."""
+    return _nfc(text).translate(_DASHES).casefold()
 
 
 def _legacy_rows() -> list[dict]:
+    """Every coded legacy unit (the island districts without communes have no code)."""
     return query(
         "select provinceKey, districtKey, wardKey, province, district, ward, wardType,"
-        " districtCode, wardCode, wardAlias from admin_units_legacy"
-        f" where provinceCode = '{PROVINCE_CODE}' order by wardCode"
+        " provinceCode, districtCode, wardCode, wardAlias from admin_units_legacy"
+        " where wardCode is not null and wardCode != '' order by wardCode"
     )
 
 
@@ -131,7 +142,7 @@ def legacy_units() -> list[Unit]:
                 commune_type=_nfc(row["wardType"]),
                 district_code=row["districtCode"],
                 district_name=_nfc(row["district"]),
-                province_code=PROVINCE_CODE,
+                province_code=row["provinceCode"],
                 province_name=_nfc(row["province"]),
                 valid_from=MERGE_2024 if created else HORIZON,
                 valid_to=LEGACY_END,
@@ -155,7 +166,7 @@ def absorbed_units(legacy: list[Unit]) -> list[Unit]:
                 commune_type=kind,
                 district_code=parent.district_code,
                 district_name=parent.district_name,
-                province_code=PROVINCE_CODE,
+                province_code=parent.province_code,
                 province_name=parent.province_name,
                 valid_from=HORIZON,
                 valid_to=PRE_MERGE_END,
@@ -168,7 +179,7 @@ def absorbed_units(legacy: list[Unit]) -> list[Unit]:
 
 
 def uncoded_absorbed_units() -> list[str]:
-    """Units absorbed in 2024 that the packages name (``wardAlias``) but cannot code."""
+    """Units absorbed before 2025 that the packages name (``wardAlias``) but cannot code."""
     coded = {alias for *_, alias in ABSORBED_2024}
     missing = []
     for row in _legacy_rows():
@@ -185,41 +196,64 @@ def uncoded_absorbed_units() -> list[str]:
     return sorted(missing)
 
 
+def _official_wards() -> dict[str, dict[str, Ward]]:
+    """vietnam-provinces' 2025 wards per province code (2 digits): by code and by name."""
+    wards: dict[str, dict[str, Ward]] = {}
+    for province in Province.iter_all():
+        for ward in Ward.iter_by_province(province.code):
+            by = wards.setdefault(f"{int(province.code):02d}", {})
+            by[f"{int(ward.code):05d}"] = ward
+            by[_name_key(ward.name)] = ward
+    return wards
+
+
 def reform_units() -> list[Unit]:
-    province = Province.from_code(ProvinceCode(int(PROVINCE_CODE)))
-    province_name = _nfc(f"{province.division_type.value.capitalize()} {province.name}")
+    """The 3,321 units of 01/07/2025, keyed by (province key, ward key) of vietnamadminunits."""
+    official = _official_wards()
     units = []
-    for ward in Ward.iter_by_province(province.code):
-        name = _nfc(ward.name)
+    for row in query(
+        "select provinceKey, wardKey, province, provinceCode, ward, wardType, wardCode"
+        " from admin_units order by wardCode"
+    ):
+        in_province = official[row["provinceCode"]]
+        ward = in_province.get(_name_key(row["ward"])) or in_province[row["wardCode"]]
         units.append(
             Unit(
                 commune_code=f"{int(ward.code):05d}",
-                commune_name=name,
+                commune_name=_nfc(ward.name),
                 commune_type=_nfc(ward.division_type.value.capitalize()),
                 district_code=None,
                 district_name=None,
-                province_code=PROVINCE_CODE,
-                province_name=province_name,
+                province_code=row["provinceCode"],
+                province_name=_nfc(row["province"]),
                 valid_from=REFORM_2025,
                 valid_to=None,
                 valid_from_basis="reform_2025",
                 source="vietnam-provinces",
-                key=ward.codename.replace("_", ""),
+                key=f"{row['provinceKey']}/{row['wardKey']}",
             )
         )
+    if len({u.commune_code for u in units}) != len(units):
+        raise ValueError("two 2025 units of vietnamadminunits matched one vietnam-provinces ward")
     return sorted(units, key=lambda u: u.commune_code)
 
 
 def crosswalk(legacy: list[Unit], absorbed: list[Unit], reform: list[Unit]) -> list[Edge]:
-    """Successor edges: 2017-era units → 2024 units → 2025 units."""
+    """Successor edges: units absorbed in 2024 → legacy units → 2025 units."""
     conv = _converter()
-    new_keys = set(conv["DICT_PROVINCE"])
-    province_key = next(k for k in new_keys if "tinhkhanhhoa" in conv["DICT_PROVINCE"][k])
-    no_divided = conv["DICT_PROVINCE_WARD_NO_DIVIDED"][province_key]
-    divided = conv["DICT_PROVINCE_WARD_DIVIDED"].get(province_key, {})
     reform_by_key = {u.key: u for u in reform}
     legacy_by_key = {u.key: u for u in legacy}
     absorbed_into = {code: into for code, _, _, into, _ in ABSORBED_2024}
+    targets: dict[str, list[tuple[str, bool]]] = {}
+    for province_key, wards in conv["DICT_PROVINCE_WARD_NO_DIVIDED"].items():
+        for new_key, olds in wards.items():
+            for old in olds:
+                targets.setdefault(old, []).append((f"{province_key}/{new_key}", True))
+    for province_key, olds in conv["DICT_PROVINCE_WARD_DIVIDED"].items():
+        for old, parts in olds.items():
+            targets.setdefault(old, []).extend(
+                (f"{province_key}/{part['newWardKey']}", part["isDefaultNewWard"]) for part in parts
+            )
 
     edges = []
     for unit in absorbed:
@@ -236,13 +270,9 @@ def crosswalk(legacy: list[Unit], absorbed: list[Unit], reform: list[Unit]) -> l
             )
         )
     for unit in legacy:
-        targets: list[tuple[str, bool]] = [
-            (new_key, True) for new_key, olds in no_divided.items() if unit.key in olds
-        ]
-        targets += [(t["newWardKey"], t["isDefaultNewWard"]) for t in divided.get(unit.key, [])]
-        if not targets:
+        if unit.key not in targets:
             raise ValueError(f"no 2025 successor for {unit.key}")
-        for new_key, is_default in targets:
+        for new_key, is_default in targets[unit.key]:
             new = reform_by_key[new_key]
             edges.append(
                 Edge(

@@ -5,8 +5,12 @@
   dashboard    --period 2017-H1 --year 2016 --out FILE.html
 
 Every command takes ``--url`` (default: ``WAREHOUSE_URL``, else the embedded
-server's ``warehouse`` database) and ``--district CODE`` (default: the only
-district with data; ``transparency`` exports every district with data).
+server's ``warehouse`` database), ``--district CODE`` (default: the only
+district with data; ``transparency`` exports every district with data) or
+``--province CODE`` (default: ``MOTCUA_PROVINCE``; the province's tables, also
+after 1/7/2025 when there are no districts), and ``--basis received|current``
+(as the dossiers were received, or today's units with their predecessors'
+dossiers; ``current`` is a province view).
 Periods: ``2017``, ``2017-H1``/``H2``, ``2017-Q1``..``Q4``, ``2017-03``.
 """
 
@@ -52,6 +56,17 @@ def build_parser() -> argparse.ArgumentParser:
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--url", default=None, help="warehouse URL (default: WAREHOUSE_URL)")
         p.add_argument("--district", default=None, help="GSO district code, e.g. 572")
+        p.add_argument(
+            "--province",
+            default=None,
+            help="GSO province code, e.g. 56 (default: MOTCUA_PROVINCE, else the district)",
+        )
+        p.add_argument(
+            "--basis",
+            default="received",
+            choices=["received", "current"],
+            help="received: as the dossiers were received; current: today's units",
+        )
 
     o = sub.add_parser("official", help="per-commune statistics table (XLSX)")
     o.add_argument("--period", type=_period, required=True, help="2017-H1, 2017-Q2, 2017-03, 2017")
@@ -90,17 +105,31 @@ def main(argv: list[str] | None = None) -> int:
             from motcua.reports.official_table import write_official_table
 
             result = write_official_table(
-                url, args.period, args.out, args.district, args.year, args.agency
+                url,
+                args.period,
+                args.out,
+                args.district,
+                args.year,
+                args.agency,
+                args.province,
+                args.basis,
             )
         elif args.command == "transparency":
             from motcua.reports.transparency import write_transparency
 
-            result = write_transparency(url, args.out, args.district)
+            result = write_transparency(url, args.out, args.district, args.province)
         else:
             from motcua.reports.dashboard import write_dashboard
 
             result = write_dashboard(
-                url, args.out, args.period, args.year, args.district, args.agency
+                url,
+                args.out,
+                args.period,
+                args.year,
+                args.district,
+                args.agency,
+                args.province,
+                args.basis,
             )
     except ReportError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -3,7 +3,10 @@
 One file, no network: inline CSS, inline SVG charts drawn here, a few lines of
 inline JavaScript (sortable tables), and a Content-Security-Policy that forbids
 loading anything and runs that one script only (by its hash). Every value from
-the warehouse is HTML-escaped. It shows, for one district (town):
+the warehouse is HTML-escaped. It shows, for one district (town) or, with
+``--province`` / ``MOTCUA_PROVINCE``, one province (the only level after
+1/7/2025), as the dossiers were received or for today's units (``--basis
+current``, each with its predecessors' dossiers):
 
 - headline figures: the town's late rate and how many communes are over the
   threshold in the chosen period, the town's UBND satisfaction index against
@@ -730,10 +733,13 @@ def render(
     year: int | None = None,
     district: str | None = None,
     agency: str = "UBND",
+    province: str | None = None,
+    basis: str = "received",
 ) -> tuple[str, dict[str, Any]]:
-    """The page for one district; period default: the latest ended half-year; year default:
-    the latest survey year with responses."""
-    unit = data.resolve_district(conn, district)
+    """The page for one district or province; period default: the latest ended half-year;
+    year default: the latest survey year with responses; ``basis`` ``received`` or
+    ``current`` (today's units, province level)."""
+    unit = data.resolve_area(conn, district, province, basis)
     if period is None:
         period = data.default_half_year(conn, unit)
     threshold = data.late_threshold_pct()
@@ -795,7 +801,11 @@ def render(
                 {"value": len(low)},
             ),
         ]
-    place = unit.name + (f", {unit.province_name}" if unit.province_name else "")
+    place = unit.name
+    if unit.province_name and unit.province_name != unit.name:
+        place += f", {unit.province_name}"
+    if unit.basis == "current":
+        place += " · Theo đơn vị hành chính hiện nay (gồm hồ sơ của các đơn vị trước sáp nhập)"
     subtitle = (
         f"{place} · Kỳ báo cáo: {period.label_vi} ({period.range_vi}) · Số liệu tính đến "
         f"ngày {vn_date(lt.cut_off_date)}"
@@ -815,6 +825,8 @@ def render(
     ]
     body_attrs = {
         "district-code": unit.code,
+        "level": unit.level,
+        "basis": unit.basis,
         "period": period.code,
         "period-type": period.period_type,
         "period-start": period.start.isoformat(),
@@ -857,9 +869,11 @@ def write_dashboard(
     year: int | None = None,
     district: str | None = None,
     agency: str = "UBND",
+    province: str | None = None,
+    basis: str = "received",
 ) -> dict[str, Any]:
     with data.connect(url) as conn:
-        page, summary = render(conn, period, year, district, agency)
+        page, summary = render(conn, period, year, district, agency, province, basis)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(page, encoding="utf-8")

@@ -17,6 +17,7 @@ from datetime import date
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from motcua.reference import scope
 from motcua.reports.periods import Period, parse_period
 
 if TYPE_CHECKING:
@@ -31,9 +32,69 @@ class ReportError(RuntimeError):
 
 @dataclass(frozen=True)
 class District:
+    """The area a report speaks of: a district (town) or a province, on one basis.
+
+    ``level`` ``district`` (the periods before 1/7/2025, when districts
+    existed) or ``province``; ``basis`` ``received`` (each dossier with the
+    unit that received it, the periodic tables' basis) or ``current``
+    (today's units with their predecessors' dossiers, province level only).
+    The SQL below names the area's code and name ``district_code`` and
+    ``district_name`` in the rows it returns, whatever the level, so the
+    layouts read one shape.
+    """
+
     code: str
     name: str
     province_name: str | None
+    level: str = "district"
+    basis: str = "received"
+
+
+@dataclass(frozen=True)
+class Relations:
+    """The marts a report of one level and basis reads."""
+
+    communes: str  # commune × period lateness
+    total: str  # the area × period lateness
+    sat_total: str  # the area × year × service satisfaction
+    key: str  # the area's code column in the commune marts and the totals
+    name: str  # the area's name column in the totals
+
+
+RELATIONS = {
+    ("district", "received"): Relations(
+        "marts.commune_lateness",
+        "marts.district_lateness",
+        "marts.district_satisfaction",
+        "district_code",
+        "district_name",
+    ),
+    ("province", "received"): Relations(
+        "marts.commune_lateness",
+        "marts.province_lateness",
+        "marts.province_satisfaction",
+        "province_code",
+        "province_name",
+    ),
+    # today's units: lateness re-attributed; satisfaction and contact fields as received
+    ("province", "current"): Relations(
+        "marts.commune_lateness_current",
+        "marts.province_lateness_current",
+        "marts.province_satisfaction",
+        "province_code",
+        "province_name",
+    ),
+}
+BASES = ("received", "current")
+
+
+def relations(area: District) -> Relations:
+    try:
+        return RELATIONS[(area.level, area.basis)]
+    except KeyError:
+        raise ReportError(
+            "today's units (basis current) exist at province level only: choose --province"
+        ) from None
 
 
 def connect(url: str) -> psycopg.Connection:
@@ -111,12 +172,83 @@ where d.district_code = %(code)s
 """
 
 
+ACTIVE_PROVINCES_SQL = """
+select province_code, province_name from marts.province_lateness
+group by province_code, province_name
+having max(received_total + carried_over) > 0
+union
+select province_code, province_name from marts.province_satisfaction
+group by province_code, province_name
+having max(responses) > 0
+order by province_code
+"""
+
+
 def active_districts(conn: psycopg.Connection) -> list[District]:
     """Districts with at least one dossier or one survey response in the marts."""
+    province = scope.province_filter()
     return [
         District(r["district_code"], r["district_name"], None)
         for r in rows(conn, ACTIVE_DISTRICTS_SQL)
+        if province is None or r["district_code"] in _districts_of(conn, province)
     ]
+
+
+def _districts_of(conn: psycopg.Connection, province: str) -> set[str]:
+    found = rows(
+        conn,
+        "select distinct district_code from marts.dim_commune"
+        " where province_code = %(province)s and district_code is not null",
+        province=province,
+    )
+    return {r["district_code"] for r in found}
+
+
+def active_provinces(conn: psycopg.Connection) -> list[District]:
+    """Provinces with at least one dossier or one survey response (MOTCUA_PROVINCE: that one)."""
+    province = scope.province_filter()
+    return [
+        District(r["province_code"], r["province_name"], r["province_name"], level="province")
+        for r in rows(conn, ACTIVE_PROVINCES_SQL)
+        if province is None or r["province_code"] == province
+    ]
+
+
+def resolve_area(
+    conn: psycopg.Connection,
+    district: str | None = None,
+    province: str | None = None,
+    basis: str = "received",
+) -> District:
+    """The area of a report: ``--district``, ``--province`` or ``MOTCUA_PROVINCE``, else the
+    only district with data, else the only province with data."""
+    if basis not in BASES:
+        raise ReportError(f"basis {basis!r}: expected one of {', '.join(BASES)}")
+    if district is None and (province or scope.province_filter() or basis == "current"):
+        code = province or scope.province_filter()
+        if code is None:
+            active = active_provinces(conn)
+            if len(active) != 1:
+                listed = ", ".join(f"{p.code} ({p.name})" for p in active) or "none"
+                raise ReportError(f"choose a province with --province: {listed}")
+            code = active[0].code
+        found = [p for p in active_provinces(conn) if p.code == code] or [
+            District(r["province_code"], r["province_name"], r["province_name"], "province")
+            for r in rows(
+                conn,
+                "select province_code, province_name from marts.province_lateness"
+                " where province_code = %(code)s limit 1",
+                code=code,
+            )
+        ]
+        if not found:
+            raise ReportError(f"province {code!r} is not in marts.province_lateness")
+        return District(found[0].code, found[0].name, found[0].name, "province", basis)
+    if basis != "received":
+        raise ReportError("today's units (basis current) exist at province level only")
+    if district is None and len(active_districts(conn)) != 1 and len(active_provinces(conn)) == 1:
+        return resolve_area(conn, None, active_provinces(conn)[0].code, basis)
+    return resolve_district(conn, district)
 
 
 def resolve_district(conn: psycopg.Connection, code: str | None) -> District:
@@ -146,13 +278,14 @@ select commune_key, commune_code, commune_name, period_start, period_end, cut_of
        resolved_total, resolved_early, resolved_on_time, resolved_late,
        in_progress_total, in_progress_on_time, in_progress_overdue,
        late_total, late_rate, over_threshold, late_without_apology, received_outside_one_stop
-from marts.commune_lateness
-where district_code = %(district)s and period_type = %(ptype)s and period_start = %(start)s
+from {communes}
+where {key} = %(district)s and period_type = %(ptype)s and period_start = %(start)s
 order by commune_code, commune_key
 """
 
 DISTRICT_LATENESS_SQL = """
-select district_code, district_name, period_start, period_end, cut_off_date, communes,
+select {key} as district_code, {name} as district_name, period_start, period_end,
+       cut_off_date, communes,
        received_total, received_online, received_direct, received_postal,
        received_direct + received_postal as received_direct_postal,
        received_unknown_channel, carried_over, withdrawn_or_refused,
@@ -160,17 +293,25 @@ select district_code, district_name, period_start, period_end, cut_off_date, com
        in_progress_total, in_progress_on_time, in_progress_overdue,
        late_total, late_rate, over_threshold, late_without_apology, received_outside_one_stop,
        communes_over_threshold
-from marts.district_lateness
-where district_code = %(district)s and period_type = %(ptype)s and period_start = %(start)s
+from {total}
+where {key} = %(district)s and period_type = %(ptype)s and period_start = %(start)s
 """
 
 MONTHLY_SQL = """
 select period_start, period_end, cut_off_date, late_rate, over_threshold, late_total,
        resolved_total, in_progress_total, communes_over_threshold, communes
-from marts.district_lateness
-where district_code = %(district)s and period_type = 'month'
+from {total}
+where {key} = %(district)s and period_type = 'month'
 order by period_start
 """
+
+
+def sql(template: str, area: District) -> str:
+    """A query of this module for the marts of ``area``'s level and basis."""
+    r = relations(area)
+    return template.format(
+        communes=r.communes, total=r.total, sat_total=r.sat_total, key=r.key, name=r.name
+    )
 
 
 @dataclass(frozen=True)
@@ -187,17 +328,18 @@ class Lateness:
 
 def lateness(conn: psycopg.Connection, district: District, period: Period) -> Lateness:
     params = {"district": district.code, "ptype": period.period_type, "start": period.start}
-    total = rows(conn, DISTRICT_LATENESS_SQL, **params)
+    total = rows(conn, sql(DISTRICT_LATENESS_SQL, district), **params)
     if not total:
         raise ReportError(
-            f"marts.district_lateness has no row for {district.code} {period.code} "
+            f"{relations(district).total} has no row for {district.code} {period.code} "
             f"({period.label_vi}): the period is outside the loaded data"
         )
-    return Lateness(district, period, rows(conn, COMMUNE_LATENESS_SQL, **params), total[0])
+    communes = rows(conn, sql(COMMUNE_LATENESS_SQL, district), **params)
+    return Lateness(district, period, communes, total[0])
 
 
 def monthly_trend(conn: psycopg.Connection, district: District) -> list[dict[str, Any]]:
-    return rows(conn, MONTHLY_SQL, district=district.code)
+    return rows(conn, sql(MONTHLY_SQL, district), district=district.code)
 
 
 # ---------------------------------------------------------------- satisfaction
@@ -208,20 +350,20 @@ SAT_COLUMNS = """responses, idx_access, idx_procedure, idx_staff, idx_result, id
 COMMUNE_SAT_SQL = f"""
 select commune_key, commune_code, commune_name, survey_year, agency_type, {SAT_COLUMNS}
 from marts.commune_satisfaction
-where district_code = %(district)s and survey_year = %(year)s and agency_type = %(agency)s
+where {{key}} = %(district)s and survey_year = %(year)s and agency_type = %(agency)s
 order by commune_code, commune_key
 """
 
 DISTRICT_SAT_SQL = f"""
-select district_code, district_name, survey_year, agency_type, {SAT_COLUMNS},
-       communes_below_target, communes_rated, communes_by_rating
-from marts.district_satisfaction
-where district_code = %(district)s and survey_year = %(year)s and agency_type = %(agency)s
+select {{key}} as district_code, {{name}} as district_name, survey_year, agency_type,
+       {SAT_COLUMNS}, communes_below_target, communes_rated, communes_by_rating
+from {{sat_total}}
+where {{key}} = %(district)s and survey_year = %(year)s and agency_type = %(agency)s
 """
 
 LATEST_YEAR_SQL = """
-select max(survey_year) as year from marts.district_satisfaction
-where district_code = %(district)s and agency_type = %(agency)s and responses > 0
+select max(survey_year) as year from {sat_total}
+where {key} = %(district)s and agency_type = %(agency)s and responses > 0
   and survey_year <= %(up_to)s
 """
 
@@ -238,9 +380,10 @@ class Satisfaction:
 def latest_survey_year(
     conn: psycopg.Connection, district: District, up_to: int, agency: str = "UBND"
 ) -> int | None:
-    return rows(conn, LATEST_YEAR_SQL, district=district.code, agency=agency, up_to=up_to)[0][
-        "year"
-    ]
+    found = rows(
+        conn, sql(LATEST_YEAR_SQL, district), district=district.code, agency=agency, up_to=up_to
+    )
+    return found[0]["year"]
 
 
 def satisfaction(
@@ -249,12 +392,13 @@ def satisfaction(
     if agency not in AGENCY_TYPES:
         raise ReportError(f"agency type {agency!r}: expected one of {', '.join(AGENCY_TYPES)}")
     params = {"district": district.code, "year": year, "agency": agency}
-    total = rows(conn, DISTRICT_SAT_SQL, **params)
+    total = rows(conn, sql(DISTRICT_SAT_SQL, district), **params)
     if not total:
         raise ReportError(
-            f"marts.district_satisfaction has no row for {district.code}, {year}, {agency}"
+            f"{relations(district).sat_total} has no row for {district.code}, {year}, {agency}"
         )
-    return Satisfaction(district, year, agency, rows(conn, COMMUNE_SAT_SQL, **params), total[0])
+    communes = rows(conn, sql(COMMUNE_SAT_SQL, district), **params)
+    return Satisfaction(district, year, agency, communes, total[0])
 
 
 # ---------------------------------------------------------------- contact fields
@@ -263,7 +407,7 @@ COMPLETENESS_SQL = """
 select commune_key, commune_code, commune_name, period_start, period_end, cut_off_date,
        dossiers, address_present, phone_valid, email_valid, contact_complete, completeness_rate
 from marts.commune_contact_completeness
-where district_code = %(district)s and period_type = %(ptype)s and period_start = %(start)s
+where {key} = %(district)s and period_type = %(ptype)s and period_start = %(start)s
 order by commune_code, commune_key
 """
 
@@ -273,7 +417,7 @@ def completeness(
 ) -> list[dict[str, Any]]:
     return rows(
         conn,
-        COMPLETENESS_SQL,
+        sql(COMPLETENESS_SQL, district),
         district=district.code,
         ptype=period.period_type,
         start=period.start,
@@ -281,8 +425,8 @@ def completeness(
 
 
 DEFAULT_HALF_YEAR_SQL = """
-select period_start from marts.district_lateness
-where district_code = %(district)s and period_type = 'half_year'
+select period_start from {total}
+where {key} = %(district)s and period_type = 'half_year'
 order by (cut_off_date = period_end) desc, period_start desc
 limit 1
 """
@@ -290,8 +434,8 @@ limit 1
 
 def default_half_year(conn: psycopg.Connection, district: District) -> Period:
     """The latest half-year that has ended by the run date (else the current one)."""
-    found = rows(conn, DEFAULT_HALF_YEAR_SQL, district=district.code)
+    found = rows(conn, sql(DEFAULT_HALF_YEAR_SQL, district), district=district.code)
     if not found:
-        raise ReportError(f"marts.district_lateness has no half-year for {district.code}")
+        raise ReportError(f"{relations(district).total} has no half-year for {district.code}")
     start: date = found[0]["period_start"]
     return parse_period(f"{start.year}-H{1 if start.month <= 6 else 2}")

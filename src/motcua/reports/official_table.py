@@ -435,12 +435,15 @@ def build_workbook(
     district: str | None = None,
     year: int | None = None,
     agency: str = "UBND",
+    province: str | None = None,
+    basis: str = "received",
 ) -> tuple[Workbook, dict[str, Any]]:
-    """Both sheets for one district, period and survey year (default: the latest survey
-    year up to the period's year that has responses)."""
+    """Both sheets for one district (or province: ``province``, ``MOTCUA_PROVINCE``),
+    period and survey year (default: the latest survey year up to the period's year that
+    has responses); ``basis`` ``received`` or ``current`` (today's units)."""
     from openpyxl import Workbook
 
-    unit = data.resolve_district(conn, district)
+    unit = data.resolve_area(conn, district, province, basis)
     lt = data.lateness(conn, unit, period)
     if year is None:
         year = data.latest_survey_year(conn, unit, period.start.year, agency)
@@ -450,6 +453,8 @@ def build_workbook(
     summary: dict[str, Any] = {
         "district_code": unit.code,
         "district_name": unit.name,
+        "level": unit.level,
+        "basis": unit.basis,
         "period": period.code,
         "lateness": write_lateness_sheet(ws, lt),
     }
@@ -472,11 +477,13 @@ def write_official_table(
     district: str | None = None,
     year: int | None = None,
     agency: str = "UBND",
+    province: str | None = None,
+    basis: str = "received",
 ) -> dict[str, Any]:
     """Build the workbook from the marts at ``url`` and save it to ``out``; return a summary."""
     out = Path(out)
     with data.connect(url) as conn:
-        wb, summary = build_workbook(conn, period, district, year, agency)
+        wb, summary = build_workbook(conn, period, district, year, agency, province, basis)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".part")
     wb.save(tmp)

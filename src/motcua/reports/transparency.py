@@ -10,7 +10,14 @@ of records with typed values):
   communes over the threshold;
 - ``satisfaction``: per commune × survey year, the UBND satisfaction index,
   rating band, target, whether it is met, responses and reliability;
-- ``satisfaction_district``: the town's UBND index (pooled responses).
+- ``satisfaction_district``: the town's UBND index (pooled responses);
+- ``late_rate_province``, ``satisfaction_province``: the same per province;
+- ``late_rate_today``, ``late_rate_province_today``: the late rates of today's
+  units (each with its predecessors' dossiers) and of the province they form.
+
+Districts were abolished on 1/7/2025: the commune tables list the units of
+later periods with an empty district (the province says where they are), the
+district tables end with June 2025, the province tables go on.
 
 Only aggregates of schema ``marts`` (codes, names, counts, rates): no dossier,
 no applicant. Ordering is fixed (period type from year to month, period start,
@@ -29,6 +36,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from motcua.reference import scope
 from motcua.reports import data
 
 if TYPE_CHECKING:
@@ -38,15 +46,13 @@ PERIOD_ORDER = """case {t} when 'year' then 1 when 'half_year' then 2
                    when 'quarter' then 3 when 'month' then 4 else 5 end"""
 
 LATE_RATE_SQL = f"""
-select l.district_code, d.district_name, l.commune_code, l.commune_name,
+select l.district_code, u.district_name, l.commune_code, l.commune_name,
        l.period_type, l.period_start, l.period_end, l.cut_off_date,
        l.resolved_total, l.in_progress_total, l.late_total, l.late_rate, l.over_threshold
 from marts.commune_lateness as l
-inner join marts.district_lateness as d
-    on d.district_code = l.district_code
-    and d.period_type = l.period_type
-    and d.period_start = l.period_start
-where l.district_code = any(%(districts)s)
+inner join marts.dim_commune as u on u.commune_key = l.commune_key
+where (l.district_code = any(%(districts)s)
+       or (l.district_code is null and l.province_code = any(%(provinces)s)))
 order by {PERIOD_ORDER.format(t="l.period_type")}, l.period_start, l.district_code,
          l.commune_code, l.commune_key
 """
@@ -61,15 +67,14 @@ order by {PERIOD_ORDER.format(t="period_type")}, period_start, district_code
 """
 
 SATISFACTION_SQL = """
-select s.district_code, d.district_name, s.commune_code, s.commune_name, s.survey_year,
+select s.district_code, u.district_name, s.commune_code, s.commune_name, s.survey_year,
        s.agency_type, s.responses, s.satisfaction_index, s.rating, s.target, s.meets_target,
        s.reliable
 from marts.commune_satisfaction as s
-inner join marts.district_satisfaction as d
-    on d.district_code = s.district_code
-    and d.survey_year = s.survey_year
-    and d.agency_type = s.agency_type
-where s.agency_type = 'UBND' and s.district_code = any(%(districts)s)
+inner join marts.dim_commune as u on u.commune_key = s.commune_key
+where s.agency_type = 'UBND'
+  and (s.district_code = any(%(districts)s)
+       or (s.district_code is null and s.province_code = any(%(provinces)s)))
 order by s.survey_year, s.district_code, s.commune_code, s.commune_key
 """
 
@@ -81,11 +86,43 @@ where agency_type = 'UBND' and district_code = any(%(districts)s)
 order by survey_year, district_code
 """
 
+PROVINCE_LATE_RATE_SQL = f"""
+select province_code, province_name, period_type, period_start, period_end, cut_off_date,
+       communes, resolved_total, in_progress_total, late_total, late_rate, over_threshold,
+       communes_over_threshold
+from {{relation}}
+where province_code = any(%(provinces)s)
+order by {PERIOD_ORDER.format(t="period_type")}, period_start, province_code
+"""
+
+LATE_RATE_TODAY_SQL = f"""
+select province_code, province_name, commune_code, commune_name, period_type, period_start,
+       period_end, cut_off_date, resolved_total, in_progress_total, late_total, late_rate,
+       over_threshold
+from marts.commune_lateness_current
+where province_code = any(%(provinces)s)
+order by {PERIOD_ORDER.format(t="period_type")}, period_start, province_code, commune_code
+"""
+
+SATISFACTION_PROVINCE_SQL = """
+select province_code, province_name, survey_year, agency_type, responses, satisfaction_index,
+       rating, target, meets_target, reliable, communes_rated, communes_below_target
+from marts.province_satisfaction
+where agency_type = 'UBND' and province_code = any(%(provinces)s)
+order by survey_year, province_code
+"""
+
 TABLES = {
     "late_rate": LATE_RATE_SQL,
     "late_rate_district": LATE_RATE_DISTRICT_SQL,
     "satisfaction": SATISFACTION_SQL,
     "satisfaction_district": SATISFACTION_DISTRICT_SQL,
+    "late_rate_province": PROVINCE_LATE_RATE_SQL.format(relation="marts.province_lateness"),
+    "satisfaction_province": SATISFACTION_PROVINCE_SQL,
+    "late_rate_today": LATE_RATE_TODAY_SQL,
+    "late_rate_province_today": PROVINCE_LATE_RATE_SQL.format(
+        relation="marts.province_lateness_current"
+    ),
 }
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -147,26 +184,38 @@ def json_text(payload: Any) -> str:
     return text.translate(str.maketrans(JSON_UNSAFE))
 
 
-def export(conn: psycopg.Connection, out_dir: Path, district: str | None = None) -> dict[str, Any]:
-    """Write every table for ``district`` (default: every district with data)."""
+def export(
+    conn: psycopg.Connection,
+    out_dir: Path,
+    district: str | None = None,
+    province: str | None = None,
+) -> dict[str, Any]:
+    """Write every table for ``district`` or ``province`` (default: ``MOTCUA_PROVINCE``, else
+    every district and province with data)."""
+    province = province or scope.province_filter()
     if district is not None:
-        districts = [data.resolve_district(conn, district).code]
+        districts, provinces = [data.resolve_district(conn, district).code], []
     else:
         districts = [d.code for d in data.active_districts(conn)]
-        if not districts:
+        provinces = [p.code for p in data.active_provinces(conn)]
+        if province is not None:
+            provinces = [p for p in provinces if p == province] or [province]
+        if not districts and not provinces:
             raise data.ReportError("the marts hold no dossier and no survey response yet")
     out_dir.mkdir(parents=True, exist_ok=True)
     written: dict[str, int] = {}
     for name, sql in TABLES.items():
         with conn.cursor() as cur:
-            cur.execute(sql, {"districts": districts})
+            cur.execute(sql, {"districts": districts, "provinces": provinces})
             columns = [d.name for d in cur.description or []]
             records = [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]
         write_table(out_dir, name, records, columns)
         written[name] = len(records)
-    return {"out": str(out_dir), "districts": districts, "rows": written}
+    return {"out": str(out_dir), "districts": districts, "provinces": provinces, "rows": written}
 
 
-def write_transparency(url: str, out_dir: Path, district: str | None = None) -> dict[str, Any]:
+def write_transparency(
+    url: str, out_dir: Path, district: str | None = None, province: str | None = None
+) -> dict[str, Any]:
     with data.connect(url) as conn:
-        return export(conn, Path(out_dir), district)
+        return export(conn, Path(out_dir), district, province)

@@ -22,6 +22,7 @@ __all__ = [
     "SurveyPin",
     "generate",
     "write_bench",
+    "write_reform",
     "write_sample",
     "write_small",
 ]
@@ -39,6 +40,13 @@ def write_small(out_dir: Path, seed: int | None = None) -> dict[str, Any]:
     from motcua_dev.generator.presets import small_config
 
     return generate(small_config(Path(out_dir), seed))
+
+
+def write_reform(out_dir: Path, seed: int | None = None) -> dict[str, Any]:
+    """Six Ninh Hòa communes across the 1/7/2025 reform (2024 → 2026-03-31, codes reused)."""
+    from motcua_dev.generator.reform import write_reform as _write_reform
+
+    return _write_reform(Path(out_dir), seed)
 
 
 def write_bench(path: Path, rows: int, seed: int = 1) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 sample    the letter's story (27 units, 2016-01-01 → 2017-07-14) into --out
 small     the end-to-end test inbox (4 communes, Dec 2016 → Apr 2017) into --out
+reform    six communes across the 1/7/2025 reform (2024 → 2026-03-31, codes reused)
 generate  any units / date range / volume / scenario JSON into --out
 bench     --rows N plain valid rows into one UTF-8 CSV (--out FILE.csv), or with
           --delta-of BASE.csv --fraction F the next night's changes of such a file
@@ -44,6 +45,16 @@ def _cmd_preset(args: argparse.Namespace) -> int:
     make = sample_config if args.command == "sample" else small_config
     manifest = generate(make(args.out, args.seed))
     print(_summary(manifest, args.out))
+    return 0
+
+
+def _cmd_reform(args: argparse.Namespace) -> int:
+    from motcua_dev.generator.reform import write_reform
+
+    manifest = write_reform(args.out, args.seed)
+    print(
+        json.dumps({"out": str(args.out), "run_date": manifest["run_date"], **manifest["totals"]})
+    )
     return 0
 
 
@@ -96,6 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
         preset.add_argument("--out", type=Path, required=True, help="inbox directory")
         preset.add_argument("--seed", type=int, default=None)
         preset.set_defaults(func=_cmd_preset)
+    reform = sub.add_parser("reform", help="six communes across the 1/7/2025 reform, codes reused")
+    reform.add_argument("--out", type=Path, required=True, help="inbox directory")
+    reform.add_argument("--seed", type=int, default=None)
+    reform.set_defaults(func=_cmd_reform)
 
     gen = sub.add_parser("generate", help="custom units, dates, volume and scenario")
     gen.add_argument("--out", type=Path, required=True)

@@ -292,7 +292,8 @@ class ManifestBuilder:
                     "survey_year": year,
                     "agency_type": agency,
                     **row,
-                    "communes_below_target": None
+                    # as the mart counts them: none is below a target that is not set
+                    "communes_below_target": 0
                     if target is None
                     else sum(
                         r["satisfaction_index"] is not None and r["satisfaction_index"] < target

@@ -36,10 +36,13 @@
     the valid rows arrived after a mark (the incremental models downstream)
     and the quarantined rows (quarantine.onestop_rows): one pass over the
     table to build it, not two. The reasons are computed once per row (a
-    computed_once lateral), not once per use of is_valid. After editing the
-    unit reference or the range vars of dbt_project.yml, run with
-    --full-refresh (and everything downstream with it: `dbt build
-    --full-refresh`).
+    computed_once lateral), not once per use of is_valid. A quarantined row
+    whose only fault may be its unit (unknown code, no unit on the received
+    date) is checked again by the next run once its code names a unit on
+    that date (an operator added it to admin_units_local): it then arrives
+    anew for the models downstream. After editing the range vars of
+    dbt_project.yml, run with --full-refresh (and everything downstream with
+    it: `dbt build --full-refresh`).
 -#}
 -- depends_on: {{ ref('stg_loader__load_files') }}
 
@@ -55,6 +58,12 @@ case
             case
                 when staged_rows.received_at::date < unit_codes.first_day
                     then 'received_before_unit_valid'
+            end,
+            case
+                when
+                    staged_rows.received_at::date >= unit_codes.first_day
+                    and unit_on_day.commune_key is null
+                    then 'unit_not_valid_on_received_date'
             end,
             case
                 when cardinality(staged_rows.unparseable_dates) > 0
@@ -168,6 +177,29 @@ with
 
     ),
 
+    unit_rechecks as (
+
+        -- through the index on (is_valid, arrival_at): the quarantined rows only
+        select
+            this_run.file_id,
+            this_run.row_number
+        from {{ this }} as this_run
+        where
+            not this_run.is_valid
+            and this_run.quarantine_reasons && array[
+                'unknown_unit_code', 'received_before_unit_valid',
+                'unit_not_valid_on_received_date'
+            ]
+            and exists (
+                select 1 from {{ ref('int_units__commune_lookup') }} as commune_lookup
+                where
+                    this_run.unit_code = commune_lookup.commune_code
+                    and this_run.received_at::date
+                    between commune_lookup.lookup_from and commune_lookup.lookup_to
+            )
+
+    ),
+
 {% endif %}
 
 staged_rows as (
@@ -184,6 +216,22 @@ staged_rows as (
             staged.file_id = any(array(select new_files.file_id from new_files))
             and staged.file_id between (select min(new_files.file_id) from new_files)
             and (select max(new_files.file_id) from new_files)
+
+        union all
+
+        -- quarantined rows whose unit now resolves (admin_units_local, a new
+        -- reference): checked again, without their files being re-delivered
+        select staged.* from {{ ref('stg_onestop__dossier_rows') }} as staged
+        where
+            staged.file_id = any(array(select unit_rechecks.file_id from unit_rechecks))
+            and staged.file_id between (select min(unit_rechecks.file_id) from unit_rechecks)
+            and (select max(unit_rechecks.file_id) from unit_rechecks)
+            and (staged.file_id, staged.row_number) in (
+                select
+                    unit_rechecks.file_id,
+                    unit_rechecks.row_number
+                from unit_rechecks
+            )
     {% endif %}
 
 ),
@@ -207,6 +255,12 @@ checked as (
     -- read by the reasons, which sqlfluff cannot see
     left join unit_codes  -- noqa: ST11
         on staged_rows.unit_code = unit_codes.commune_code
+    -- the unit version the code names on the received date, if any
+    left join {{ ref('int_units__commune_lookup') }} as unit_on_day  -- noqa: ST11
+        on
+            staged_rows.unit_code = unit_on_day.commune_code
+            and staged_rows.received_at::date
+            between unit_on_day.lookup_from and unit_on_day.lookup_to
     -- the reasons once per row (ROWS FROM, which sqlfluff cannot parse: see
     -- macro computed_once): as a plain column, the planner would paste the
     -- whole list into each of the ~20 uses of is_valid below
@@ -277,9 +331,15 @@ final as (
             -- (is_valid, arrival_at) for each
             greatest(
                 loaded_at,
-                (select max(this_run.arrival_at) from {{ this }} as this_run where this_run.is_valid)
+                (
+                    select max(this_run.arrival_at) from {{ this }} as this_run
+                    where this_run.is_valid
+                )
                 + interval '1 microsecond',
-                (select max(this_run.arrival_at) from {{ this }} as this_run where not this_run.is_valid)
+                (
+                    select max(this_run.arrival_at) from {{ this }} as this_run
+                    where not this_run.is_valid
+                )
                 + interval '1 microsecond'
             )
         {%- else -%}

@@ -6,8 +6,8 @@
 
 {#-
     Counts per commune (unit version) × period, with a row for every unit
-    valid during the period (zeros where nothing happened) and for every
-    unit that had a dossier in it. Feeds commune_lateness and
+    of a province present in the data valid during the period (zeros where
+    nothing happened) and for every unit that had a dossier in it. Feeds commune_lateness and
     commune_contact_completeness; district_lateness sums it.
 
     From the ledger int_reporting__commune_days (docs/rules.md "Dossier state at
@@ -99,6 +99,17 @@ communes as (
 
 ),
 
+provinces as (
+
+    -- the provinces of the data: their units get rows with zeros, not every
+    -- unit of the country (MAP.md "Zero rows")
+    select distinct units.province_code
+    from communes
+    inner join units
+        on communes.commune_key = units.commune_key
+
+),
+
 accumulated as (
 
     -- totals from the first month through each month, for every commune with events
@@ -158,6 +169,7 @@ spine as (
         on
             units.valid_from <= periods.cut_off_date
             and coalesce(units.valid_to, 'infinity'::date) >= periods.period_start
+    where units.province_code in (select provinces.province_code from provinces)
 
     union
 
@@ -193,7 +205,9 @@ final as (
         coalesce(counts.resolved_late + counts.in_progress_overdue, 0) as late_total,
         coalesce(
             counts.resolved_late_without_apology + counts.in_progress_overdue_without_apology, 0
-        ) as late_without_apology
+        ) as late_without_apology,
+        units.province_code,
+        units.province_name
     from spine
     inner join units
         on spine.commune_key = units.commune_key

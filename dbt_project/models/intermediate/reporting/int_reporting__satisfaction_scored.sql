@@ -1,14 +1,24 @@
 {#-
-    Satisfaction index per commune (unit version) and per district, × survey
-    year × service (docs/rules.md "Satisfaction index"). Element index = 100 ×
+    Satisfaction index per commune (unit version), per district (survey
+    years to 2024: districts were abolished on 1/7/2025) and per province,
+    × survey year × service (docs/rules.md "Satisfaction index"). Element index = 100 ×
     satisfied (4 or 5) / valid answers; the index is the mean of the element
     indices that have a valid answer, rounded to 2 decimals only at the end.
-    District figures pool the responses of their communes (sums of counts),
-    never average the commune indices. Rating band and target come from the
-    seeds; both are applied to the rounded index, the figure that is
-    reported. Every unit valid in a survey year, in a district surveyed that
-    year, gets a row for each service (responses 0 where nobody answered).
+    District and province figures pool the responses of their communes
+    (sums of counts), never average the commune indices. Rating band and
+    target come from the seeds; both are applied to the rounded index, the
+    figure that is reported. Every unit valid in a survey year, in a district surveyed that
+    year (for the 2025 units, which have no district: in a province surveyed
+    that year), gets a row for each service (responses 0 where nobody
+    answered).
 -#}
+{#- pooled over communes; feedback_satisfied, the last, is written out -#}
+{%- set pooled_counts = [
+    'responses',
+    'access_valid', 'access_satisfied', 'procedure_valid', 'procedure_satisfied',
+    'staff_valid', 'staff_satisfied', 'result_valid', 'result_satisfied',
+    'feedback_valid',
+] %}
 with
 
 responses as (
@@ -46,8 +56,10 @@ agency_types as (
 
 surveyed_districts as (
 
-    -- districts (null for 2025 units) with at least one response in the year
+    -- districts (null for 2025 units: then the province's units) with at
+    -- least one response in the year
     select distinct
+        units.province_code,
         units.district_code,
         responses.survey_year
     from responses
@@ -87,7 +99,8 @@ spine as (
     from units
     inner join surveyed_districts
         on
-            (units.district_code is not distinct from surveyed_districts.district_code)
+            units.province_code = surveyed_districts.province_code
+            and (units.district_code is not distinct from surveyed_districts.district_code)
             and units.valid_from <= make_date(surveyed_districts.survey_year, 12, 31)
             and coalesce(units.valid_to, 'infinity'::date)
             >= make_date(surveyed_districts.survey_year, 1, 1)
@@ -109,6 +122,7 @@ commune_level as (
         'commune' as grain,
         spine.commune_key,
         units.district_code,
+        units.province_code,
         spine.survey_year,
         spine.agency_type,
         coalesce(commune_counts.responses, 0) as responses,
@@ -139,22 +153,37 @@ district_level as (
         'district' as grain,
         null as commune_key,
         district_code,
+        province_code,
         survey_year,
         agency_type,
-        sum(responses) as responses,
-        sum(access_valid) as access_valid,
-        sum(access_satisfied) as access_satisfied,
-        sum(procedure_valid) as procedure_valid,
-        sum(procedure_satisfied) as procedure_satisfied,
-        sum(staff_valid) as staff_valid,
-        sum(staff_satisfied) as staff_satisfied,
-        sum(result_valid) as result_valid,
-        sum(result_satisfied) as result_satisfied,
-        sum(feedback_valid) as feedback_valid,
+        {%- for column in pooled_counts %}
+            sum({{ column }}) as {{ column }},
+        {%- endfor %}
         sum(feedback_satisfied) as feedback_satisfied
     from commune_level
-    where district_code is not null
-    group by district_code, survey_year, agency_type
+    -- districts were abolished on 1/7/2025: years that end by then only
+    where
+        district_code is not null
+        and make_date(survey_year, 12, 31) <= {{ district_level_last_day() }}
+    group by district_code, province_code, survey_year, agency_type
+
+),
+
+province_level as (
+
+    select
+        'province' as grain,
+        null as commune_key,
+        null as district_code,
+        province_code,
+        survey_year,
+        agency_type,
+        {%- for column in pooled_counts %}
+            sum({{ column }}) as {{ column }},
+        {%- endfor %}
+        sum(feedback_satisfied) as feedback_satisfied
+    from commune_level
+    group by province_code, survey_year, agency_type
 
 ),
 
@@ -163,6 +192,8 @@ pooled as (
     select * from commune_level
     union all
     select * from district_level
+    union all
+    select * from province_level
 
 ),
 
@@ -211,6 +242,7 @@ final as (
         indexed.grain,
         indexed.commune_key,
         indexed.district_code,
+        indexed.province_code,
         indexed.survey_year,
         indexed.agency_type,
         indexed.responses::bigint as responses,

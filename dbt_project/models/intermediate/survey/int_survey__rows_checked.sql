@@ -6,7 +6,8 @@
     range: an unknown or empty `Cơ quan`, a `Ngày khảo sát` that does not
     parse or lies outside `Năm` and the year after (a year's survey may be
     carried out after it ends, never before it begins), a survey day before
-    the unit reference knows the code, a year or date after the day its
+    the unit reference knows the code or on which the code names no unit
+    (the unit valid on the survey day answers for it), a year or date after the day its
     file was loaded (macro load_day_limit). Answers that are not 1..5 are
     not a reason: they only void that element. The codes are listed in
     _survey__models.yml; the only place these rules live.
@@ -60,6 +61,12 @@ checked as (
                     end,
                     case
                         when
+                            {{ survey_day('staged_rows') }} >= unit_codes.first_day
+                            and unit_on_day.commune_key is null
+                            then 'unit_not_valid_on_survey_date'
+                    end,
+                    case
+                        when
                             staged_rows.survey_year
                             > extract(year from {{ load_day_limit('staged_rows') }})
                             then 'survey_year_after_load'
@@ -75,6 +82,12 @@ checked as (
     from staged_rows
     left join unit_codes
         on staged_rows.unit_code = unit_codes.commune_code
+    -- the unit version the code names on the survey day, if any
+    left join {{ ref('int_units__commune_lookup') }} as unit_on_day
+        on
+            staged_rows.unit_code = unit_on_day.commune_code
+            and {{ survey_day('staged_rows') }}
+            between unit_on_day.lookup_from and unit_on_day.lookup_to
 
 ),
 
