@@ -1,4 +1,4 @@
-{#- The administrative map's rules (MAP.md); each is written only here. -#}
+{#- The administrative map's rules (docs/map.md); each is written only here. -#}
 
 {#-
     Last day of the district level: districts were abolished on 1/7/2025.

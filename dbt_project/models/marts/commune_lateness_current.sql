@@ -8,7 +8,7 @@
 }}
 
 {#-
-    "Today's units" (MAP.md): the resolution table of commune_lateness
+    "Today's units" (docs/map.md): the resolution table of commune_lateness
     attributed to the unit each unit version belongs to on the run date
     (int_units__current_unit: the default successor of a divided unit), so
     that a commune of 2026 sees a history that includes its predecessors'

@@ -13,7 +13,7 @@
     it ends in (latest_commune_key, what dim_commune calls current) and the
     unit it belongs to on the run date (run_date_commune_key: only the
     changes effective on or before run_date count), which the "today's
-    units" marts attribute its dossiers to (MAP.md). A unit valid on the run
+    units" marts attribute its dossiers to (docs/map.md). A unit valid on the run
     date is its own. The one place where the successions are walked.
 -#}
 with recursive

@@ -102,7 +102,7 @@ communes as (
 provinces as (
 
     -- the provinces of the data: their units get rows with zeros, not every
-    -- unit of the country (MAP.md "Zero rows")
+    -- unit of the country (docs/map.md "Which rows appear")
     select distinct units.province_code
     from communes
     inner join units
