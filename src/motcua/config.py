@@ -300,6 +300,14 @@ def run_lock_holder_pid() -> int | None:
 # --------------------------------------------------------------------------- sources
 
 
+PROVINCE_ENV = "MOTCUA_PROVINCE"
+
+
+def province_setting() -> str:
+    """``MOTCUA_PROVINCE`` as given (trimmed): the one province reports and alerts speak of."""
+    return _get(PROVINCE_ENV).strip()
+
+
 def api_url() -> str | None:
     """``MOTCUA_API_URL``: the one-stop-shop API to pull from; unset skips the step."""
     return _get("MOTCUA_API_URL") or None

@@ -210,7 +210,7 @@ def _db_name(role: str) -> str:
     The machine's PostgreSQL may be shared: two benches (or a bench and a
     test) with fixed names would drop each other's databases.
     """
-    external = os.environ.get("WAREHOUSE_URL")
+    external = config.warehouse_url_setting()
     prefix = config.parse_pg_url(external).dbname if external else "motcua"
     return f"{prefix}_bench_{role}"
 
@@ -544,7 +544,7 @@ def build_main(
     work = data_dir or Path(tempfile.mkdtemp(prefix="motcua-bench-", dir=config.local_dir()))
     work = work.resolve()  # dbt takes a relative --target-path from the project directory
     work.mkdir(parents=True, exist_ok=True)
-    server = "WAREHOUSE_URL's server" if os.environ.get("WAREHOUSE_URL") else "embedded server"
+    server = "WAREHOUSE_URL's server" if config.warehouse_url_setting() else "embedded server"
     print(
         f"Build benchmark ({server}, {os.cpu_count()} CPUs, {date.today()}): {repeats[0]} full"
         f" dbt build(s), each on a fresh database, then {repeats[1]} nights, each a"

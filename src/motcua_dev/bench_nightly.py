@@ -45,7 +45,8 @@ from motcua.orchestration.dbt_group import BUILD_ENV
 
 # the direct side's dbt target directory: its partial parse is its own, as the
 # Airflow side's is (the project's target/, which `make run`'s `dbt parse` writes)
-DIRECT_TARGET = "MOTCUA_BENCH_DIRECT_TARGET"
+# the direct side's dbt target directory, set by main() for the run
+_direct_target: list[Path] = []
 SET_UP = "set-up (dbt parse, airflow db migrate)"  # motcua.runner.run_pipeline's step
 
 
@@ -62,7 +63,7 @@ class Night:
 
 
 def _dbt(url: str, run_date: date, command: str, *args: str) -> None:
-    """dbt from its command line, into this side's own target directory (``DIRECT_TARGET``)."""
+    """dbt from its command line, into this side's own target directory (set by :func:`main`)."""
     project = str(config.dbt_project_dir())
     env = config.apply_telemetry_off(dict(os.environ))
     env.update(config.dbt_env(url))
@@ -70,7 +71,7 @@ def _dbt(url: str, run_date: date, command: str, *args: str) -> None:
     env[config.RUN_DATE_ENV] = run_date.isoformat()
     cmd = [str(Path(sys.executable).parent / "dbt"), command, *args]
     cmd += ["--project-dir", project, "--profiles-dir", project]
-    cmd += ["--target-path", os.environ[DIRECT_TARGET]]
+    cmd += ["--target-path", str(_direct_target[-1])]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"dbt {command} {' '.join(args)} failed:\n{done.stdout[-4000:]}")
@@ -329,7 +330,7 @@ def main(dossiers: list[int], fraction: float = 0.005) -> None:
     """Print the comparison for the sample (and each ``dossiers``), then the parse overhead."""
     work = Path(tempfile.mkdtemp(prefix="motcua-bench-nightly-", dir=config.local_dir()))
     os.environ["DQ_ALERT_OUTBOX"] = str(work / "outbox")  # both sides write their alert there
-    os.environ[DIRECT_TARGET] = str(work / "direct_target")
+    _direct_target.append(work / "direct_target")
     print(
         "Nightly benchmark: the nightly DAG through Airflow (as make run runs it) against"
         f" the same steps called directly ({os.cpu_count()} CPUs)",

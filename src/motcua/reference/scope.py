@@ -10,22 +10,20 @@ unset, nothing is restricted.
 from __future__ import annotations
 
 import csv
-import os
 import re
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from motcua.config import dbt_project_dir
+from motcua.config import PROVINCE_ENV, dbt_project_dir, province_setting
 from motcua.reference.load import DATA_DIR
 
-PROVINCE_ENV = "MOTCUA_PROVINCE"
 _CODE = re.compile(r"^[0-9]{2}$")
 
 
 def province_filter() -> str | None:
     """The province code of ``MOTCUA_PROVINCE``, or None; a malformed value stops the run."""
-    value = os.environ.get(PROVINCE_ENV, "").strip()
+    value = province_setting()
     if not value:
         return None
     if not _CODE.match(value):
