@@ -40,6 +40,8 @@ The warehouse credentials come from the Airflow connection at run time.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Any
 
 from motcua import config
@@ -122,7 +124,10 @@ def build_group(
         ),
         execution_config=ExecutionConfig(
             execution_mode=ExecutionMode.WATCHER,
-            invocation_mode=InvocationMode.DBT_RUNNER,
+            # dbt in its own process: in-process (DBT_RUNNER), dbt's threads wait for
+            # Cosmos' per-event XCom writes and share the GIL with the task
+            invocation_mode=InvocationMode.SUBPROCESS,
+            dbt_executable_path=str(Path(sys.executable).parent / "dbt"),
             setup_operator_args={"retries": 0, **(producer_args or {})},
         ),
         # the marts' assets are declared from the manifest (motcua.orchestration.assets)
