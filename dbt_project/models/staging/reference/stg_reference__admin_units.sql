@@ -38,13 +38,13 @@ local_completed as (
     -- typed by operators: names in NFC here (the generated reference is NFC already)
     select
         local_units.commune_code,
-        normalize(local_units.commune_name, nfc) as commune_name,
-        normalize(local_units.commune_type, nfc) as commune_type,
+        {{ nfc("local_units.commune_name") }} as commune_name,
+        {{ nfc("local_units.commune_type") }} as commune_type,
         coalesce(local_units.district_code, successor.district_code) as district_code,
-        coalesce(normalize(local_units.district_name, nfc), successor.district_name)
+        coalesce({{ nfc("local_units.district_name") }}, successor.district_name)
             as district_name,
         coalesce(local_units.province_code, successor.province_code) as province_code,
-        coalesce(normalize(local_units.province_name, nfc), successor.province_name)
+        coalesce({{ nfc("local_units.province_name") }}, successor.province_name)
             as province_name,
         local_units.valid_from,
         local_units.valid_to,
