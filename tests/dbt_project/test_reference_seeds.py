@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import unicodedata
 from datetime import date
 from pathlib import Path
 
@@ -196,3 +197,10 @@ def test_uncoded_absorbed_units_are_reported() -> None:
     assert "phuongxuonghuan (into 22348 Phường Vạn Thạnh)" in missing
     assert "phuongancu (into 31123 Phường Thới Bình)" in missing
     assert not any(m.startswith("xaninhvan") for m in missing)
+
+
+def test_every_name_of_the_reference_is_nfc() -> None:
+    """stg_reference__admin_units normalises the operators' units only: these must be NFC."""
+    for unit in read(UNITS):
+        for column in ("commune_name", "commune_type", "district_name", "province_name"):
+            assert unit[column] == unicodedata.normalize("NFC", unit[column]), (unit, column)

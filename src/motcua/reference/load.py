@@ -17,8 +17,10 @@ import hashlib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import psycopg
+if TYPE_CHECKING:
+    import psycopg
 
 DATA_DIR = Path(str(resources.files("motcua.reference") / "data"))
 

@@ -204,6 +204,17 @@ def _districts_of(conn: psycopg.Connection, province: str) -> set[str]:
     return {r["district_code"] for r in found}
 
 
+def provinces_of_district(conn: psycopg.Connection, district: str) -> list[str]:
+    """The province(s) a district belonged to (one, in practice)."""
+    found = rows(
+        conn,
+        "select distinct province_code from marts.dim_commune"
+        " where district_code = %(district)s order by province_code",
+        district=district,
+    )
+    return [r["province_code"] for r in found]
+
+
 def active_provinces(conn: psycopg.Connection) -> list[District]:
     """Provinces with at least one dossier or one survey response (MOTCUA_PROVINCE: that one)."""
     province = scope.province_filter()

@@ -194,7 +194,8 @@ def export(
     every district and province with data)."""
     province = province or scope.province_filter()
     if district is not None:
-        districts, provinces = [data.resolve_district(conn, district).code], []
+        districts = [data.resolve_district(conn, district).code]
+        provinces = data.provinces_of_district(conn, districts[0])
     else:
         districts = [d.code for d in data.active_districts(conn)]
         provinces = [p.code for p in data.active_provinces(conn)]

@@ -35,14 +35,17 @@ local_units as (
 
 local_completed as (
 
+    -- typed by operators: names in NFC here (the generated reference is NFC already)
     select
         local_units.commune_code,
-        local_units.commune_name,
-        local_units.commune_type,
+        {{ nfc("local_units.commune_name") }} as commune_name,
+        {{ nfc("local_units.commune_type") }} as commune_type,
         coalesce(local_units.district_code, successor.district_code) as district_code,
-        coalesce(local_units.district_name, successor.district_name) as district_name,
+        coalesce({{ nfc("local_units.district_name") }}, successor.district_name)
+            as district_name,
         coalesce(local_units.province_code, successor.province_code) as province_code,
-        coalesce(local_units.province_name, successor.province_name) as province_name,
+        coalesce({{ nfc("local_units.province_name") }}, successor.province_name)
+            as province_name,
         local_units.valid_from,
         local_units.valid_to,
         'local' as valid_from_basis
@@ -92,12 +95,12 @@ final as (
     select
         {{ commune_key('commune_code', 'valid_from') }} as commune_key,
         commune_code,
-        normalize(commune_name, nfc) as commune_name,
-        normalize(commune_type, nfc) as commune_type,
+        commune_name,
+        commune_type,
         district_code,
-        normalize(district_name, nfc) as district_name,
+        district_name,
         province_code,
-        normalize(province_name, nfc) as province_name,
+        province_name,
         valid_from,
         valid_to,
         valid_from_basis
