@@ -136,3 +136,12 @@
     {{ template | replace('{g}', group_key) }}{{ "," if not loop.last }}
     {%- endfor %}
 {%- endmacro %}
+
+{#-
+    The discrete percentile of a histogram: the smallest `value` whose
+    cumulative count reaches `fraction` of the total (PostgreSQL's
+    percentile_disc), over rows carrying `cumulative` and `total`.
+-#}
+{% macro histogram_percentile(value, cumulative, total, fraction) -%}
+    min({{ value }}) filter (where {{ cumulative }} >= {{ fraction }} * {{ total }})
+{%- endmacro %}

@@ -10,7 +10,11 @@ of records with typed values):
   communes over the threshold;
 - ``satisfaction``: per commune × survey year, the UBND satisfaction index,
   rating band, target, whether it is met, responses and reliability;
-- ``satisfaction_district``: the town's UBND index (pooled responses).
+- ``satisfaction_district``: the town's UBND index (pooled responses);
+- ``progress_766``: per commune × period, the 766 index's on-time progress
+  (Tiến độ giải quyết: dossiers resolved early or on time plus those in
+  progress on time, over resolved plus in progress), its rate and points out
+  of 20, and the commune's rank in the province by its 766 points.
 
 Only aggregates of schema ``marts`` (codes, names, counts, rates): no dossier,
 no applicant. Ordering is fixed (period type from year to month, period start,
@@ -81,11 +85,33 @@ where agency_type = 'UBND' and district_code = any(%(districts)s)
 order by survey_year, district_code
 """
 
+PROGRESS_766_SQL = f"""
+select p.district_code, d.district_name, p.commune_code, p.commune_name, p.period_type,
+       p.period_start,
+       p.period_end, p.numerator as on_time, p.denominator as resolved_and_in_progress,
+       p.rate as on_time_rate, p.points as progress_points, p.max_points as progress_max_points,
+       s.points_total as points_766, s.max_points_computable as max_points_766,
+       s.rank_in_province
+from marts.commune_index_766 as p
+inner join marts.commune_scorecard_766 as s
+    on s.commune_key = p.commune_key
+    and s.period_type = p.period_type
+    and s.period_start = p.period_start
+inner join marts.district_lateness as d
+    on d.district_code = p.district_code
+    and d.period_type = p.period_type
+    and d.period_start = p.period_start
+where p.indicator_code = 'progress_on_time' and p.district_code = any(%(districts)s)
+order by {PERIOD_ORDER.format(t="p.period_type")}, p.period_start, p.district_code,
+         p.commune_code, p.commune_key
+"""
+
 TABLES = {
     "late_rate": LATE_RATE_SQL,
     "late_rate_district": LATE_RATE_DISTRICT_SQL,
     "satisfaction": SATISFACTION_SQL,
     "satisfaction_district": SATISFACTION_DISTRICT_SQL,
+    "progress_766": PROGRESS_766_SQL,
 }
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")

@@ -228,6 +228,7 @@ final as (
         all_indicators.commune_code,
         all_indicators.commune_name,
         units.province_code,
+        units.district_code,
         all_indicators.period_type,
         all_indicators.period_start,
         all_indicators.period_end,

@@ -30,6 +30,7 @@ summed as (
         commune_code,
         commune_name,
         province_code,
+        district_code,
         period_type,
         period_start,
         period_end,
@@ -45,6 +46,7 @@ summed as (
         commune_code,
         commune_name,
         province_code,
+        district_code,
         period_type,
         period_start,
         period_end
@@ -77,6 +79,7 @@ final as (
         ranked.commune_code,
         ranked.commune_name,
         ranked.province_code,
+        ranked.district_code,
         ranked.period_type,
         ranked.period_start,
         ranked.period_end,
