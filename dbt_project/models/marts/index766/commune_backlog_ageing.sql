@@ -76,8 +76,9 @@ counted as (
         age_band,
         count(*) as open_dossiers,
         max(working_days_late) as max_working_days_late,
-        (array_agg(dossier_code order by due_date, received_date, dossier_code))[1:5]
-            as oldest_dossier_codes
+        array_to_string(
+            (array_agg(dossier_code order by due_date, received_date, dossier_code))[1:5], ', '
+        ) as oldest_dossier_codes
     from banded
     group by commune_key, age_band
 
@@ -96,7 +97,7 @@ final as (
         bands.age_band_label,
         coalesce(counted.open_dossiers, 0) as open_dossiers,
         counted.max_working_days_late,
-        coalesce(counted.oldest_dossier_codes, '{}'::text[]) as oldest_dossier_codes
+        coalesce(counted.oldest_dossier_codes, '') as oldest_dossier_codes
     from communes
     cross join bands
     inner join units
