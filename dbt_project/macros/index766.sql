@@ -145,3 +145,21 @@
 {% macro histogram_percentile(value, cumulative, total, fraction) -%}
     min({{ value }}) filter (where {{ cumulative }} >= {{ fraction }} * {{ total }})
 {%- endmacro %}
+
+{#-
+    The resolved dossiers (RULES.md: not withdrawn, with a done date) of
+    `facts` (columns of dossier_rule_columns plus commune and procedure), as
+    rows weighted `weight` for int_index766__procedure_durations.
+-#}
+{% macro resolved_for_durations(facts, weight) -%}
+    select
+        {{ facts }}.commune_key,
+        {{ facts }}.procedure_code,
+        {{ facts }}.procedure_name,
+        {{ facts }}.received_date,
+        {{ facts }}.due_date,
+        {{ facts }}.done_date,
+        {{ weight }} as weight
+    from {{ facts }}
+    where not {{ facts }}.is_withdrawn_or_refused and {{ facts }}.done_date is not null
+{%- endmacro %}

@@ -111,44 +111,23 @@ calendar as not materialized (
 
     signed as (
 
-        select
-            commune_key,
-            procedure_code,
-            procedure_name,
-            received_date,
-            due_date,
-            done_date,
-            1 as weight
-        from current_facts
-        where not is_withdrawn_or_refused and done_date is not null
+        {{ resolved_for_durations('current_facts', '1') }}
         union all
-        select
-            commune_key,
-            procedure_code,
-            procedure_name,
-            received_date,
-            due_date,
-            done_date,
-            -1 as weight
-        from counted_facts
-        where not is_withdrawn_or_refused and done_date is not null
+        {{ resolved_for_durations('counted_facts', '-1') }}
 
     ),
 
 {% else %}
 
+    facts as (
+
+        select * from {{ ref('int_onestop__dossier_facts') }}
+
+    ),
+
     signed as (
 
-        select
-            commune_key,
-            procedure_code,
-            procedure_name,
-            received_date,
-            due_date,
-            done_date,
-            1 as weight
-        from {{ ref('int_onestop__dossier_facts') }}
-        where not is_withdrawn_or_refused and done_date is not null
+        {{ resolved_for_durations('facts', '1') }}
 
     ),
 
