@@ -75,7 +75,12 @@
         {{ facts }}.is_received_outside_one_stop,
         {{ facts }}.address_present,
         {{ facts }}.phone_valid,
-        {{ facts }}.email_valid
+        {{ facts }}.email_valid,
+        {{ facts }}.e_result,
+        {{ facts }}.digitised,
+        {{ facts }}.has_fee,
+        {{ facts }}.paid_online,
+        {{ facts }}.rated_dissatisfied
     from {{ facts }}
     cross join lateral (
         values
@@ -131,7 +136,7 @@
         ('due_passed_done', "kind = 'due_passed_done'"),
         ('due_passed_done_without_apology',
             "kind = 'due_passed_done' and not has_compliant_apology"),
-    ]) }}
+    ] + index766_day_measure_conditions()) }}
 {%- endmacro %}
 
 {% macro commune_day_measures() -%}

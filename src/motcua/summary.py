@@ -148,6 +148,27 @@ select count(distinct unit_code)::int as codes,
 from ops.unknown_unit_codes
 """
 
+# The 766 progress indicator (Tiến độ giải quyết) of every commune with dossiers
+# in the latest month that has ended by the run date, with the change since
+# the month before.
+PROGRESS_SQL = """
+select cur.commune_code, cur.commune_name, cur.period_start, cur.period_end, cur.points,
+       cur.max_points, cur.rate, cur.points - prev.points as points_change
+from marts.commune_index_766 as cur
+left join marts.commune_index_766 as prev
+    on prev.commune_key = cur.commune_key and prev.indicator_code = cur.indicator_code
+   and prev.period_type = cur.period_type and prev.period_end + 1 = cur.period_start
+where cur.indicator_code = 'progress_on_time' and cur.period_type = 'month' and cur.is_applicable
+  and cur.period_start = (select max(period_start) from marts.commune_index_766
+                          where period_type = 'month' and period_end <= %(run_date)s)
+  and (%(province)s::text is null or cur.commune_key in (select d.commune_key
+       from marts.dim_commune as d where d.province_code = %(province)s))
+order by cur.points desc, cur.commune_code
+"""
+
+# How many communes the summary names as having lost the most progress points.
+MOST_LOST = 3
+
 
 def _rows(conn: psycopg.Connection, query: str, run_date: date) -> list[dict[str, Any]]:
     with conn.cursor(row_factory=dict_row) as cur:
@@ -189,6 +210,7 @@ def collect(
                     "low_rated": _rows(conn, LOW_RATED_SQL, run_date),
                     "contact": _rows(conn, CONTACT_SQL, run_date),
                     "unknown_units": _rows(conn, UNKNOWN_UNITS_SQL, run_date),
+                    "progress_766": _rows(conn, PROGRESS_SQL, run_date),
                     "quality": alerted or {},
                 },
                 default=str,
@@ -271,6 +293,7 @@ def render(result: dict[str, Any]) -> str:
             f"{unknown['quarantined_rows']} row(s) in quarantine (ops.unknown_unit_codes; add "
             "the units to seeds/config/admin_units_local.csv and run again)"
         )
+    lines += _progress_lines(result.get("progress_766") or [])
     quality = result.get("quality") or {}
     if quality.get("sent"):
         where = quality.get("path") or ", ".join(quality.get("recipients") or [])
@@ -288,3 +311,30 @@ def render(result: dict[str, Any]) -> str:
         "INBOX_DIR/rejected/ for unreadable files."
     )
     return "\n".join(lines)
+
+
+def _points(value: object) -> str:
+    return "n/a" if value is None else f"{float(value):.2f}"  # type: ignore[arg-type]
+
+
+def _progress_lines(progress: list[dict[str, Any]]) -> list[str]:
+    """Each commune's 766 progress points in the latest complete month, then who lost most."""
+    if not progress:
+        return []
+    first = progress[0]
+    lines = [
+        f"766 progress points (Tiến độ giải quyết, of {_points(first['max_points'])}), "
+        f"{first['period_start']}..{first['period_end']}, change since the month before:"
+    ]
+    lines += [
+        f"  {r['commune_name']} ({r['commune_code']}): {_points(r['points'])}"
+        + ("" if r["points_change"] is None else f" ({float(r['points_change']):+.2f})")
+        for r in progress
+    ]
+    lost = sorted(
+        (r for r in progress if r["points_change"] is not None and float(r["points_change"]) < 0),
+        key=lambda r: (float(r["points_change"]), r["commune_code"]),
+    )[:MOST_LOST]
+    names = ", ".join(f"{r['commune_name']} {float(r['points_change']):+.2f}" for r in lost)
+    lines.append(f"Lost the most progress points: {names or 'none'}")
+    return lines

@@ -323,3 +323,47 @@ def test_finish_batch_prepares_the_loaded_tables_for_the_build(
 def test_finish_batch_without_rows_maintains_nothing(conn: psycopg.Connection) -> None:
     batch = loader.start_batch(conn, date(2017, 7, 16), None)
     assert loader.finish_batch(conn, batch) == []
+OPTIONAL = ["Kết quả điện tử", "Số hóa hồ sơ", "Phí, lệ phí", "Thanh toán trực tuyến", "Đánh giá"]
+OPTIONAL_VALUES = [["Có", "", "50.000", "x", "Hài lòng"], ["", "0", "", "", ""]]
+OPTIONAL_COLS = "e_result, digitised, fee, paid_online, rating"
+
+
+@pytest.mark.parametrize("container", ["csv-utf8", "csv-win1258", "xlsx", "records"])
+def test_optional_766_columns_present_or_absent_per_file(
+    conn: psycopg.Connection, batch: int, tmp_path: Path, container: str
+) -> None:
+    """A file with the optional columns stores an empty value as '' (supplied, no), a file
+    without them leaves them null (not supplied): by COPY, record by record and XLSX."""
+    header = HEADER + OPTIONAL
+    rows = [row + values for row, values in zip(ROWS, OPTIONAL_VALUES, strict=True)]
+    with_path = tmp_path / f"hoso_with.{'xlsx' if container == 'xlsx' else 'csv'}"
+    without_path = tmp_path / "hoso_without.csv"
+    if container == "xlsx":
+        write_xlsx(with_path, header, [[v or None for v in r] for r in rows])
+    elif container == "csv-win1258":
+        with_path.write_bytes(to_cp1258(csv_text(header, rows)))
+    elif container == "records":  # a blank line makes COPY refuse the file
+        with_path.write_text(csv_text(header, rows) + "\n", encoding="utf-8")
+    else:
+        with_path.write_text(csv_text(header, rows), encoding="utf-8")
+    without_path.write_text(csv_text(HEADER, ROWS), encoding="utf-8")
+    outcomes = [loader.load_file(conn, batch, "onestop", p) for p in (with_path, without_path)]
+    assert [o.status for o in outcomes] == ["loaded", "loaded"]
+    expected_method = {"csv-utf8": "copy", "csv-win1258": "copy"}.get(container, "records")
+    assert outcomes[0].path_method == expected_method
+
+    def optional(file_name: str) -> list[tuple]:
+        return [
+            tuple(unicodedata.normalize("NFC", v) if v else v for v in r)
+            for r in conn.execute(
+                f"select {OPTIONAL_COLS} from raw.onestop_rows where file_name = %s"
+                " order by row_number",
+                (file_name,),
+            ).fetchall()
+        ]
+
+    assert optional(with_path.name) == [
+        ("Có", "", "50.000", "x", "Hài lòng"),
+        ("", "0", "", "", ""),
+    ]
+    assert optional(without_path.name) == [(None,) * 5, (None,) * 5]

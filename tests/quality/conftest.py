@@ -81,7 +81,19 @@ create table intermediate.int_onestop__rows_checked (
     address text,
     phone text,
     email text,
-    is_valid boolean
+    is_valid boolean,
+    malformed_optional_values text[]
+);
+-- the published 766 index the progress check reads (empty unless a test fills it)
+create table marts.commune_lateness (cut_off_date date);
+create table marts.commune_index_766 (
+    commune_key text,
+    commune_code text,
+    indicator_code text,
+    period_type text,
+    period_start date,
+    period_end date,
+    points numeric
 );
 create table ops.file_reconciliation (
     file_id bigint,

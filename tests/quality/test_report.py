@@ -100,14 +100,14 @@ def test_report_shows_every_result_of_the_run_with_its_figures(warehouse: str, g
     (run,) = listed
     assert (run.attrs["data-run-date"], run.attrs["data-results"], run.attrs["data-failed"]) == (
         "2017-07-14",
-        "31",
+        "33",
         "3",
     )
     (link,) = run.find_all("a")
     page = index.parent / link.attrs["href"]
 
     rows = _run_rows(page)
-    assert len(rows) == 31  # 15 contact results (5 batches x 3 fields) + 16 pipeline results
+    assert len(rows) == 33  # 15 contact results (5 batches x 3 fields) + 18 pipeline results
     failed = [r for r in rows if r.attrs["data-success"] == "false"]
     assert sorted(
         (r.attrs["data-commune-code"], r.attrs["data-window"], r.attrs["data-check"])
@@ -165,7 +165,7 @@ def test_index_lists_every_suite_and_check(warehouse: str, gx_project: Path):
     summary = _run(warehouse, gx_project)
     dom = browser.parse(Path(summary["quality_report"]).read_text(encoding="utf-8"))
     checks = dom.find_all("tr", cls="check")
-    assert len(checks) == 16 + 3  # the pipeline suites' 16 expectations + 3 contact fields
+    assert len(checks) == 18 + 3  # the pipeline suites' 18 expectations + 3 contact fields
     by_name = {(c.attrs["data-suite"], c.attrs["data-check"]): c for c in checks}
     unique = by_name[("dossier_current_state", "dossier_code_unique")]
     assert unique.attrs["data-severity"] == "block"

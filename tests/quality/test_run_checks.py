@@ -22,7 +22,8 @@ from motcua.quality import gx_project as gxp
 from .conftest import PERSONAL, RUN_DATE, A, B, C
 
 CONTACT_RESULTS_PER_RUN = 5 * 3  # batches (A, B last 7 days; A, B, C month) x 3 fields
-PIPELINE_RESULTS_PER_RUN = 2 + 1 + 5 + 3 + 5  # files, quarantine, current, valid rows, survey
+# files, quarantine, current, valid rows (3 + the optional 766 columns), survey, 766 progress
+PIPELINE_RESULTS_PER_RUN = 2 + 1 + 5 + 4 + 5 + 1
 RESULTS_PER_RUN = CONTACT_RESULTS_PER_RUN + PIPELINE_RESULTS_PER_RUN
 
 DEFAULTS = QualitySettings()
@@ -154,9 +155,10 @@ def test_clean_pipeline_passes_every_blocking_suite(warehouse: str, gx_project: 
         "contact_completeness": {"severity": "warn", "success": False, "checks": 15, "failed": 3},
         "dossier_current_state": {"severity": "block", "success": True, "checks": 5, "failed": 0},
         "file_reconciliation": {"severity": "block", "success": True, "checks": 2, "failed": 0},
-        "onestop_valid_rows": {"severity": "block", "success": True, "checks": 3, "failed": 0},
+        "onestop_valid_rows": {"severity": "block", "success": True, "checks": 4, "failed": 0},
         "quarantine_share": {"severity": "warn", "success": True, "checks": 1, "failed": 0},
         "survey_answers": {"severity": "block", "success": True, "checks": 5, "failed": 0},
+        "progress_766": {"severity": "warn", "success": True, "checks": 1, "failed": 0},
     }
 
 
@@ -339,7 +341,7 @@ def test_old_gx_results_are_pruned_from_the_local_gx_store(warehouse: str, gx_pr
         removed = gxp.prune_validation_results(context, 35, later)
     finally:
         gxp.close_context(context)
-    assert removed == 5 + 5  # contact batches + the 5 whole-table validations
+    assert removed == 5 + 6  # contact batches + the 6 whole-table validations
     assert [p for p in results_dir.rglob("*.json") if p.name != ".ge_store_backend_id"] == []
 
 
@@ -493,7 +495,7 @@ def test_scopes_split_the_checks_around_publication(warehouse: str, gx_project: 
             "onestop_valid_rows",
             "survey_answers",
         },
-        "contacts": {"contact_completeness"},
+        "contacts": {"contact_completeness", "progress_766"},
     }
     assert pipeline["communes"] == []
     assert contacts["pipeline_findings"] == []
@@ -516,3 +518,32 @@ def test_merged_summary_of_both_stages_equals_one_full_run(warehouse: str, gx_pr
     assert sorted(w["window"] for w in merged["windows"]) == sorted(
         w["window"] for w in full["windows"]
     )
+
+
+def test_progress_points_fallen_beyond_the_setting_name_the_commune(
+    warehouse: str, gx_project: Path
+):
+    """The 766 progress points of the latest ended month against the month before: a fall
+    of more than index766.max_progress_points_drop (2.0) is a warning naming the commune;
+    exactly 2.0, a rise, or no month before is not."""
+    _execute(
+        warehouse,
+        """insert into marts.commune_lateness values ('2017-07-14');
+           insert into marts.commune_index_766 values
+               ('a', '22534', 'progress_on_time', 'month', '2017-05-01', '2017-05-31', 18.00),
+               ('a', '22534', 'progress_on_time', 'month', '2017-06-01', '2017-06-30', 15.50),
+               ('b', '22597', 'progress_on_time', 'month', '2017-05-01', '2017-05-31', 14.00),
+               ('b', '22597', 'progress_on_time', 'month', '2017-06-01', '2017-06-30', 12.00),
+               ('c', '22570', 'progress_on_time', 'month', '2017-05-01', '2017-05-31', 10.00),
+               ('c', '22570', 'progress_on_time', 'month', '2017-06-01', '2017-06-30', 19.00),
+               ('d', '22552', 'progress_on_time', 'month', '2017-06-01', '2017-06-30', 1.00),
+               ('a', '22534', 'progress_on_time', 'month', '2017-07-01', '2017-07-31', 1.00),
+               ('a', '22534', 'e_result', 'month', '2017-05-01', '2017-05-31', 6.00)""",
+    )
+    summary = _run(warehouse, gx_project, scope="contacts")
+    found = [
+        (f["suite"], f["check"], f["severity"], f["affected"], f["key"], f["codes"])
+        for f in summary["pipeline_findings"]
+    ]
+    assert found == [("progress_766", "progress_points_drop", "warn", 1, "commune_code", ["22534"])]
+    assert summary["blocking_failed"] is False

@@ -211,3 +211,25 @@ def test_default_period_is_the_latest_ended_half_year(built: Built, tmp_path: Pa
     assert (summary["period"], summary["survey_year"]) == ("2017-H1", 2017)
     html = (tmp_path / "d.html").read_text(encoding="utf-8")
     assert 'id="kpi-satisfaction" data-value="75.50"' in html
+
+
+def test_index766_points_rank_and_months(built: Built, page: Path) -> None:
+    """One bar per commune with 766 points, as marts.commune_scorecard_766 holds them."""
+    with psycopg.connect(built.url) as conn:
+        expected = {
+            code: (points, rank)
+            for code, points, rank in conn.execute(
+                """select commune_code, points_total, rank_in_province
+                   from marts.commune_scorecard_766
+                   where district_code = '572' and period_type = 'half_year'
+                     and period_start = '2017-01-01' and points_total is not null"""
+            ).fetchall()
+        }
+    dom = browser.parse(page.read_text(encoding="utf-8"))
+    bars = dom.by_id("chart-index766").find_all("g", cls="bar")
+    assert len(bars) == len(expected) == 27
+    for bar in bars:
+        points, rank = expected[bar.attrs["data-commune-code"]]
+        assert (dec(bar.attrs["data-points-total"]), int(bar.attrs["data-rank"])) == (points, rank)
+    months = dom.by_id("table-index766-months").find_all("tr")
+    assert len(months) == 1 + 27  # the header row, then every commune

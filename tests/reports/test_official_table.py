@@ -12,6 +12,7 @@ import pytest
 from motcua.reports import data, parse_period
 from motcua.reports.official_table import (
     FIRST_DATA_ROW,
+    INDEX766_SHEET,
     LATENESS_SHEET,
     OVER_FILL,
     SATISFACTION_SHEET,
@@ -84,7 +85,7 @@ def is_filled(ws: Any, row: int) -> bool:
 
 
 def test_layout_title_and_merged_headers(h1: Any) -> None:
-    assert h1.sheetnames == [LATENESS_SHEET, SATISFACTION_SHEET]
+    assert h1.sheetnames == [LATENESS_SHEET, SATISFACTION_SHEET, INDEX766_SHEET]
     ws = h1[LATENESS_SHEET]
     assert ws["A1"].value == "UBND THỊ XÃ NINH HÒA"
     assert ws["A3"].value == (
@@ -262,3 +263,27 @@ def test_formula_looking_text_is_written_as_text(tmp_path: Path, text: str) -> N
     assert back["A2"].value == -2 and back["A2"].data_type == "n"
     with __import__("zipfile").ZipFile(tmp_path / "f.xlsx") as z:
         assert "<f>" not in z.read("xl/worksheets/sheet1.xml").decode()
+
+
+def test_index766_sheet_is_the_scorecard_of_the_period(h1: Any, built: Built) -> None:
+    """One row per commune, best rank first, every figure as marts.commune_scorecard_766."""
+    expected = data.rows(
+        data.connect(built.url),
+        """select commune_code, points_progress, points_total, max_points_computable,
+                  rank_in_province, points_change
+           from marts.commune_scorecard_766
+           where district_code = '572' and period_type = 'half_year'
+             and period_start = '2017-01-01'
+           order by rank_in_province nulls last, commune_code""",
+    )
+    ws = h1[INDEX766_SHEET]
+    got = [
+        [ws[f"{letter}{row}"].value for letter in "BEIJKL"]
+        for row in range(FIRST_DATA_ROW, FIRST_DATA_ROW + len(expected))
+    ]
+    assert len(expected) == 27 and ws[f"A{FIRST_DATA_ROW + 27}"].value is None
+    wanted = [[r[k] for k in r] for r in expected]
+    assert all(
+        same(e, g) for we, gr in zip(wanted, got, strict=True) for e, g in zip(we, gr, strict=True)
+    )
+    assert got[0][4] == 1

@@ -10,18 +10,25 @@ from pathlib import Path
 
 import pytest
 
+from motcua.reports import data
 from motcua.reports.transparency import csv_value, write_table, write_transparency
 from tests.reports import safety
 from tests.reports.conftest import Built
 
 pytestmark = pytest.mark.slow
 
-TABLES = ("late_rate", "late_rate_district", "satisfaction", "satisfaction_district")
 PROVINCE_TABLES = (
     "late_rate_province",
     "satisfaction_province",
     "late_rate_today",
     "late_rate_province_today",
+)
+TABLES = (
+    "late_rate",
+    "late_rate_district",
+    "satisfaction",
+    "satisfaction_district",
+    "progress_766",
 )
 # Aggregates only: any other column is a review item (personal data never leaves the marts).
 ALLOWED_COLUMNS = {
@@ -31,6 +38,8 @@ ALLOWED_COLUMNS = {
     "survey_year", "agency_type", "responses", "satisfaction_index", "rating", "target",
     "meets_target", "reliable", "communes_rated", "communes_below_target", "province_code",
     "province_name",
+    "on_time", "resolved_and_in_progress", "on_time_rate", "progress_points",
+    "progress_max_points", "points_766", "max_points_766", "rank_in_province",
 }  # fmt: skip
 
 
@@ -210,3 +219,23 @@ def test_province_tables_on_both_bases(export: Path) -> None:
     assert [(r["commune_name"], r["late_rate"], r["over_threshold"]) for r in ninh_da] == [
         ("Phường Ninh Đa", "10.00", "false")
     ]
+def test_progress_766_is_the_index_of_the_marts(built: Built, export: Path) -> None:
+    """Every commune × period once, the progress figures as commune_index_766 holds them."""
+    rows = read_csv(export / "progress_766.csv")
+    late = read_csv(export / "late_rate.csv")
+    key = ("commune_code", "period_type", "period_start")
+    assert sorted(tuple(r[k] for k in key) for r in rows) == sorted(
+        tuple(r[k] for k in key) for r in late
+    )
+    marts = {
+        (r["commune_code"], r["period_type"], r["period_start"].isoformat()): r
+        for r in data.rows(
+            data.connect(built.url),
+            """select commune_code, period_type, period_start, rate, points
+               from marts.commune_index_766 where indicator_code = 'progress_on_time'""",
+        )
+    }
+    for r in rows:
+        mart = marts[tuple(r[k] for k in key)]
+        assert r["on_time_rate"] == ("" if mart["rate"] is None else str(mart["rate"]))
+        assert r["progress_points"] == ("" if mart["points"] is None else str(mart["points"]))

@@ -509,3 +509,28 @@ def test_unreachable_server_is_retried_then_a_clear_error(conn):
     assert (raw_count(conn), file_count(conn), watermark(conn)) == (0, 0, None)
     with pytest.raises(ValueError, match="must be http"):
         api.pull(conn, batch_id, "ftp://example.vn")
+
+
+def test_optional_766_columns_absent_empty_or_given_per_item(conn, sim):
+    """A missing key of an optional 766 column is not supplied (null), a key with a null or
+    empty value is supplied and empty (''), a value is kept as served."""
+    do_pull(conn, sim)
+    items = [
+        {"Mã hồ sơ": "SIM-766-1", "Mã đơn vị": "22570", "Kết quả điện tử": "Có",
+         "Phí, lệ phí": "50.000", "Đánh giá": "Hài lòng"},
+        {"Mã hồ sơ": "SIM-766-2", "Mã đơn vị": "22570", "kết quả điện tử": None,
+         "Số hóa hồ sơ": ""},
+        {"Mã hồ sơ": "SIM-766-3", "Mã đơn vị": "22570"},
+    ]  # fmt: skip
+    post(sim, "/_items", {"items": items})
+    outcome = do_pull(conn, sim)
+    rows = conn.execute(
+        "select dossier_code, e_result, digitised, fee, paid_online, rating"
+        " from raw.onestop_rows where file_id = %s order by dossier_code",
+        (outcome.file_id,),
+    ).fetchall()
+    assert rows == [
+        ("SIM-766-1", "Có", None, "50.000", None, "Hài lòng"),
+        ("SIM-766-2", "", "", None, None, None),
+        ("SIM-766-3", None, None, None, None, None),
+    ]

@@ -47,13 +47,24 @@ CHECK_LABELS: dict[tuple[str, str], str] = {
     ("onestop_valid_rows", "status_present"): "Dòng hồ sơ có trạng thái",
     ("onestop_valid_rows", "status_in_vocabulary"): "Trạng thái dòng hồ sơ thuộc danh mục",
     ("quarantine_share", "quarantine_share"): "Tệp có tỷ lệ dòng bị cách ly trong ngưỡng",
+    ("onestop_valid_rows", "optional_values_in_vocabulary"): (
+        "Cột chỉ số 766 (kết quả điện tử, số hóa, phí, thanh toán, đánh giá) đúng danh mục"
+    ),
+    ("progress_766", "progress_points_drop"): (
+        "Điểm tiến độ giải quyết (Chỉ số 766) không giảm quá ngưỡng so với tháng trước"
+    ),
     ("survey_answers", "ans_access_1_to_5"): "Khảo sát: câu tiếp cận trong thang 1–5",
     ("survey_answers", "ans_procedure_1_to_5"): "Khảo sát: câu thủ tục trong thang 1–5",
     ("survey_answers", "ans_staff_1_to_5"): "Khảo sát: câu công chức trong thang 1–5",
     ("survey_answers", "ans_result_1_to_5"): "Khảo sát: câu kết quả trong thang 1–5",
     ("survey_answers", "ans_feedback_1_to_5"): "Khảo sát: câu góp ý trong thang 1–5",
 }
-KEY_LABELS = {"dossier_code": "hồ sơ", "file_name": "tệp", "response_id": "phiếu khảo sát"}
+KEY_LABELS = {
+    "dossier_code": "hồ sơ",
+    "file_name": "tệp",
+    "response_id": "phiếu khảo sát",
+    "commune_code": "mã xã, phường",
+}
 
 PRIVACY_NOTE = (
     "Thư này chỉ gồm mã, số đếm và tỷ lệ; không có họ tên, địa chỉ, "

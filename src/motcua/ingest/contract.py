@@ -36,7 +36,21 @@ ONESTOP_COLUMNS: dict[str, str] = {
     "Số điện thoại": "phone",
     "Email": "email",
     "Cập nhật lúc": "updated_at",
+    # optional headers of newer exports (the 766 index, docs/index766.md)
+    "Kết quả điện tử": "e_result",
+    "Số hóa hồ sơ": "digitised",
+    "Phí, lệ phí": "fee",
+    "Thanh toán trực tuyến": "paid_online",
+    "Đánh giá": "rating",
 }
+
+# Optional columns whose absence from a file means something: "not supplied"
+# (an indicator without data) is not "supplied and empty" (no). The loader
+# stores an empty value of such a column, when the file has it, as '' and
+# leaves the column null when the file lacks it.
+PRESENCE_COLUMNS: frozenset[str] = frozenset(
+    {"e_result", "digitised", "fee", "paid_online", "rating"}
+)
 
 SURVEY_COLUMNS: dict[str, str] = {
     "Mã phiếu": "response_id",

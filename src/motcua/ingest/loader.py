@@ -40,7 +40,14 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from motcua.ingest.contract import COLUMNS, ContractError, HeaderMap, Source, map_header
+from motcua.ingest.contract import (
+    COLUMNS,
+    PRESENCE_COLUMNS,
+    ContractError,
+    HeaderMap,
+    Source,
+    map_header,
+)
 from motcua.ingest.readers import (
     CHUNK,
     FileFacts,
@@ -273,12 +280,17 @@ def _copy_bytes(
     """
     digest = hashlib.sha256()
     lines = RecordCounter(quote_aware=False)
-    stmt = sql.SQL(
-        "copy raw.{} ({}) from stdin with (format csv, header true, encoding {})"
-    ).format(
+    # an empty value of a presence column the file has is '' (supplied), not null
+    kept_empty = [c for c in columns if c in PRESENCE_COLUMNS]
+    options = sql.SQL("format csv, header true, encoding {}").format(sql.Literal(encoding))
+    if kept_empty:
+        options += sql.SQL(", force_not_null ({})").format(
+            sql.SQL(", ").join(sql.Identifier(c) for c in kept_empty)
+        )
+    stmt = sql.SQL("copy raw.{} ({}) from stdin with ({})").format(
         sql.Identifier(table),
         sql.SQL(", ").join(sql.Identifier(c) for c in columns),
-        sql.Literal(encoding),
+        options,
     )
     with conn.cursor() as cur:
         with cur.copy(stmt) as copy, path.open("rb") as handle:
@@ -295,9 +307,17 @@ def _copy_bytes(
 
 
 def _shape_record(
-    record: Sequence[str | None], hmap: HeaderMap, targets: list[str]
+    record: Sequence[str | None],
+    hmap: HeaderMap,
+    targets: list[str],
+    none_is_absent: bool = False,
 ) -> tuple[list[str | None], str | None]:
-    """Values for ``targets`` from one record, and what is wrong with its shape."""
+    """Values for ``targets`` from one record, and what is wrong with its shape.
+
+    An empty value of a presence column the header has becomes '' (supplied,
+    empty), as COPY's ``force_not_null`` does on the fast path; with
+    ``none_is_absent`` (API items) a None stays null: the item lacked the key.
+    """
     problems = [record.problem] if isinstance(record, FlaggedRecord) else []
     if len(record) != hmap.width:
         problems.append(f"expected {hmap.width} fields, got {len(record)}")
@@ -315,7 +335,16 @@ def _shape_record(
     for column in targets:
         index = positions.get(column)
         value = record[index] if index is not None and index < len(record) else None
-        values.append(value.replace("\x00", "") if value else None)
+        if value:
+            values.append(value.replace("\x00", ""))
+        elif (
+            column in PRESENCE_COLUMNS
+            and index is not None
+            and not (none_is_absent and value is None)
+        ):
+            values.append("")
+        else:
+            values.append(None)
     return values, "; ".join(problems) or None
 
 
@@ -326,11 +355,13 @@ def copy_records(
     file_id: int,
     batch_id: int,
     file_name: str,
+    none_is_absent: bool = False,
 ) -> int:
     """COPY records one by one (XLSX, API pages, CSV that COPY refused).
 
     Fully blank records carry no data and are skipped (row numbers keep
     counting them, so a row number always points at the record in the file);
+    ``none_is_absent``: see ``_shape_record``;
     a record of the wrong width, or in another encoding than its file
     (``FlaggedRecord``), keeps every field in ``raw_record`` and a
     ``row_error`` so staging quarantines it with the values intact. The
@@ -352,7 +383,7 @@ def copy_records(
                 if not any(v not in (None, "") and str(v).strip() for v in record):
                     continue
                 count += 1
-                values, error = _shape_record(record, hmap, targets)
+                values, error = _shape_record(record, hmap, targets, none_is_absent)
                 raw_record = [v.replace("\x00", "") if v else v for v in record] if error else None
                 lineage = (file_id, batch_id, file_name, row_number, loaded_at)
                 copy.write_row((*lineage, error, raw_record, *values))

@@ -75,8 +75,22 @@ create table if not exists raw.onestop_rows (
     address          text,   -- Địa chỉ            (personal data)
     phone            text,   -- Số điện thoại      (personal data)
     email            text,   -- Email              (personal data)
-    updated_at       text    -- Cập nhật lúc
+    updated_at       text,   -- Cập nhật lúc
+    -- optional headers of newer exports: null = the file lacks the column,
+    -- '' = the file has it and the value is empty (the 766 index needs both)
+    e_result         text,   -- Kết quả điện tử
+    digitised        text,   -- Số hóa hồ sơ
+    fee              text,   -- Phí, lệ phí
+    paid_online      text,   -- Thanh toán trực tuyến
+    rating           text    -- Đánh giá
 );
+-- (re)stated so that an older warehouse gets the optional columns
+alter table raw.onestop_rows
+    add column if not exists e_result text,
+    add column if not exists digitised text,
+    add column if not exists fee text,
+    add column if not exists paid_online text,
+    add column if not exists rating text;
 -- Only a BRIN index on file_id: files are appended in load order, so a few
 -- block ranges hold a file and the nightly incremental build reads just the
 -- new files' blocks instead of the whole history (a B-tree would be paid per

@@ -41,6 +41,8 @@ CONTACT_ASSET = "contact_dossiers"
 CONTACT_BATCH_DEFINITION = "by_run_window_commune"
 # Whole-table checkpoints, run once each.
 PIPELINE_CHECKPOINTS = ("pipeline_files", "pipeline_dossiers", "pipeline_survey")
+# Checks of published marts: run with the contact checkpoint, after the marts are built.
+MARTS_CHECKPOINTS = ("marts_index766",)
 
 SEVERITY = {"critical": "block", "warning": "warn", "info": "warn"}
 
@@ -152,7 +154,7 @@ def checkpoint_suites(context: FileDataContext, name: str) -> list[Any]:
 def suite_severities(context: FileDataContext) -> dict[str, str]:
     """Each suite of the run's checkpoints: ``block`` if any expectation blocks, else ``warn``."""
     severities: dict[str, str] = {}
-    for checkpoint in (CONTACT_CHECKPOINT, *PIPELINE_CHECKPOINTS):
+    for checkpoint in (CONTACT_CHECKPOINT, *PIPELINE_CHECKPOINTS, *MARTS_CHECKPOINTS):
         for suite in checkpoint_suites(context, checkpoint):
             levels = {_severity(e.configuration.severity) for e in suite.expectations}
             severities[suite.name] = "block" if "block" in levels else "warn"

@@ -206,6 +206,8 @@ def _run_gx(
                 batch,
             )
         pipeline = gx_project.PIPELINE_CHECKPOINTS if scope in ("all", "pipeline") else ()
+        if scope in ("all", "contacts"):
+            pipeline += gx_project.MARTS_CHECKPOINTS
         for checkpoint in pipeline:
             run_one(checkpoint, gx_project.BatchContext())
         try:

@@ -46,6 +46,7 @@ class QualitySettings:
     max_quarantine_share: float = 0.20
     max_codes: int = 5
     docs_keep_days: int = 35
+    max_progress_points_drop: float = 2.0
 
     def __post_init__(self) -> None:
         if self.recent_days < 1:
@@ -58,6 +59,9 @@ class QualitySettings:
         _check_share("quarantine.max_share_per_file", self.max_quarantine_share)
         if self.max_codes < 0:
             raise ValueError(f"report.max_codes must be >= 0, got {self.max_codes}")
+        drop = self.max_progress_points_drop
+        if not isinstance(drop, int | float) or isinstance(drop, bool) or drop < 0:
+            raise ValueError(f"index766.max_progress_points_drop must be >= 0, got {drop!r}")
         if self.docs_keep_days < 0:
             raise ValueError(f"report.docs_keep_days must be >= 0, got {self.docs_keep_days}")
 
@@ -78,6 +82,7 @@ class QualitySettings:
             f"{name}_mostly": float(self.contact_mostly[name]) for name in CONTACT_CHECKS
         }
         params["max_quarantine_share"] = float(self.max_quarantine_share)
+        params["max_progress_points_drop"] = float(self.max_progress_points_drop)
         params["run_date"] = run_date.isoformat()
         # the value sets of the vocabulary checks: the seed dbt maps with (motcua.vocabularies)
         params["onestop_statuses"] = list(vocabularies.values("status"))
@@ -97,6 +102,7 @@ def load_settings(path: Path | None = None) -> QualitySettings:
     contact = data.get("contact") or {}
     quarantine = data.get("quarantine") or {}
     report = data.get("report") or {}
+    index766 = data.get("index766") or {}
     defaults = QualitySettings()
     mostly = {**DEFAULT_MOSTLY, **(contact.get("mostly") or {})}
     return QualitySettings(
@@ -105,4 +111,7 @@ def load_settings(path: Path | None = None) -> QualitySettings:
         max_quarantine_share=quarantine.get("max_share_per_file", defaults.max_quarantine_share),
         max_codes=int(report.get("max_codes", defaults.max_codes)),
         docs_keep_days=int(report.get("docs_keep_days", defaults.docs_keep_days)),
+        max_progress_points_drop=index766.get(
+            "max_progress_points_drop", defaults.max_progress_points_drop
+        ),
     )

@@ -309,6 +309,8 @@ svg .bar.over .val { fill:var(--over); font-weight:700; }
 svg .bar.r-good rect { fill:var(--good); } svg .bar.r-fair rect { fill:var(--fair); }
 svg .bar.r-avg rect { fill:var(--avg); } svg .bar.r-poor rect { fill:var(--poor); }
 svg .bar.complete rect { fill:var(--teal); }
+svg .bar.points766 rect { fill:var(--teal); }
+svg .ref.max766 line { stroke:#222; } svg .ref.max766 text { fill:#222; }
 svg .bar:hover rect { opacity:.8; }
 svg .ref line { stroke-width:1.6; stroke-dasharray:5 3; }
 svg .ref text { font-size:11px; text-anchor:middle; font-weight:700; }
@@ -727,6 +729,100 @@ def _completeness_section(rows_: list[dict[str, Any]], period: Period) -> str:
     )
 
 
+def _index766_section(
+    cards: list[dict[str, Any]], months: list[dict[str, Any]], period: Period
+) -> str:
+    """The 766 points of each commune against what its data can reach, rank, monthly trend."""
+    reach = max([float(r["max_points_computable"]) for r in cards] + [1.0])
+    bars = [
+        Bar(
+            label=r["commune_name"],
+            value=r["points_total"],
+            css="points766",
+            attrs={
+                "commune-code": r["commune_code"],
+                "points-total": r["points_total"],
+                "max-points": r["max_points_computable"],
+                "rank": r["rank_in_province"],
+            },
+            tooltip=(
+                f"{r['commune_name']}: {num(r['points_total'])} / "
+                f"{num(r['max_points_computable'])} điểm tính được, hạng {r['rank_in_province']}"
+            ),
+        )
+        for r in cards
+        if r["points_total"] is not None
+    ]
+    chart = HBarChart(
+        "chart-index766",
+        f"Điểm Chỉ số 766 tính được, {period.label_vi}",
+        bars,
+        max_value=nice_max(reach, 5.0),
+        step=5.0,
+        refs=[RefLine(reach, f"Tối đa {reach:g}", "max766")],
+    )
+    rows = [
+        (
+            {"commune-code": r["commune_code"], "rank": r["rank_in_province"]},
+            [
+                r["commune_code"],
+                r["commune_name"],
+                r["rank_in_province"],
+                num(r["points_progress"]),
+                num(r["points_online_payment"]),
+                num(r["points_satisfaction"]),
+                num(r["points_digitisation"]),
+                num(r["points_total"]),
+                num(r["max_points_computable"]),
+                num(r["points_change"]),
+            ],
+            "",
+        )
+        for r in cards
+    ]
+    headers = [
+        "Mã",
+        "Đơn vị",
+        "Hạng trong tỉnh",
+        "Tiến độ (20)",
+        "Thanh toán TT (6)",
+        "Hài lòng (6)",
+        "Số hóa (10)",
+        "Tổng điểm",
+        "Tối đa tính được",
+        "So với kỳ trước",
+    ]
+    month_starts = sorted({m["period_start"] for m in months})[-12:]
+    by_commune: dict[tuple[str, str], dict[Any, Any]] = {}
+    for m in months:
+        by_commune.setdefault((m["commune_code"], m["commune_name"]), {})[m["period_start"]] = m
+    trend_rows = [
+        (
+            {"commune-code": code},
+            [code, name]
+            + [num((points.get(start) or {}).get("points_total")) for start in month_starts],
+            "",
+        )
+        for (code, name), points in sorted(by_commune.items())
+    ]
+    trend = table(
+        "table-index766-months",
+        ["Mã", "Đơn vị"] + [f"{start.month:02d}/{start.year}" for start in month_starts],
+        trend_rows,
+    )
+    return (
+        '<section class="card" id="sec-index766">'
+        f"<h2>Chỉ số 766 (Quyết định 766/QĐ-TTg): {esc(period.label_vi)}</h2>"
+        '<p class="note">Điểm các chỉ số hồ sơ một cửa thể hiện được (tiến độ giải quyết, '
+        "thanh toán trực tuyến, mức độ hài lòng về xử lý hồ sơ, số hóa), so với mức tối đa "
+        "các chỉ số đó cho phép; điểm chính thức do Cổng Dịch vụ công quốc gia công bố.</p>"
+        + chart.svg()
+        + details("Bảng điểm theo nhóm chỉ số", table("table-index766", headers, rows))
+        + details("Tổng điểm theo tháng (12 tháng gần nhất)", trend)
+        + "</section>"
+    )
+
+
 def render(
     conn: psycopg.Connection,
     period: Period | None = None,
@@ -821,6 +917,9 @@ def render(
         "<p>Chưa có kết quả khảo sát.</p></section>",
         _completeness_section(contact, period),
         _trend_section(months, unit, threshold),
+        _index766_section(
+            data.scorecard_766(conn, unit, period), data.scorecard_766_months(conn, unit), period
+        ),
         "</div>",
     ]
     body_attrs = {
@@ -846,7 +945,8 @@ def render(
         f'<main><div class="kpis">{"".join(kpis)}</div>{"".join(sections)}</main>'
         "<footer>Nguồn: kho dữ liệu Một cửa Analytics, schema marts (commune_lateness, "
         "district_lateness, commune_satisfaction, district_satisfaction, "
-        "commune_contact_completeness). Mọi số liệu do kho dữ liệu tính theo quy tắc chung; "
+        "commune_contact_completeness, commune_scorecard_766). Mọi số liệu do kho dữ liệu "
+        "tính theo quy tắc chung; "
         f"ngưỡng trễ hạn {esc(pct)}%, chỉ số đủ tin cậy khi có từ "
         f"{data.min_reliable_responses()} phiếu. Bấm vào tiêu đề cột để sắp xếp bảng.</footer>"
         f"<script>{JS}</script></body></html>\n"

@@ -450,3 +450,50 @@ def default_half_year(conn: psycopg.Connection, district: District) -> Period:
         raise ReportError(f"{relations(district).total} has no half-year for {district.code}")
     start: date = found[0]["period_start"]
     return parse_period(f"{start.year}-H{1 if start.month <= 6 else 2}")
+
+
+# ---------------------------------------------------------------- the 766 index
+
+SCORECARD_766_SQL = """
+select s.commune_key, s.commune_code, s.commune_name, s.period_start, s.period_end,
+       s.points_progress, s.points_online_payment, s.points_satisfaction, s.points_digitisation,
+       s.points_total, s.max_points_computable, s.rank_in_province, s.points_change,
+       p.rate as progress_rate
+from marts.commune_scorecard_766 as s
+left join marts.commune_index_766 as p
+    on p.commune_key = s.commune_key and p.period_type = s.period_type
+   and p.period_start = s.period_start and p.indicator_code = 'progress_on_time'
+where s.commune_key in (select d.commune_key from marts.dim_commune as d
+                       where d.{key} = %(district)s)
+  and s.period_type = %(ptype)s and s.period_start = %(start)s
+order by s.rank_in_province nulls last, s.commune_code, s.commune_key
+"""
+
+
+def scorecard_766(
+    conn: psycopg.Connection, district: District, period: Period
+) -> list[dict[str, Any]]:
+    """The 766 scorecard of the district's communes for one period, best rank first."""
+    return rows(
+        conn,
+        sql(SCORECARD_766_SQL, district),
+        district=district.code,
+        ptype=period.period_type,
+        start=period.start,
+    )
+
+
+PROGRESS_TREND_SQL = """
+select s.commune_code, s.commune_name, s.period_start, s.points_progress, s.points_total,
+       s.max_points_computable, s.rank_in_province
+from marts.commune_scorecard_766 as s
+where s.commune_key in (select d.commune_key from marts.dim_commune as d
+                       where d.{key} = %(district)s)
+  and s.period_type = 'month' and s.max_points_computable > 0
+order by s.period_start, s.commune_code
+"""
+
+
+def scorecard_766_months(conn: psycopg.Connection, district: District) -> list[dict[str, Any]]:
+    """Monthly 766 points of the district's communes with an applicable indicator."""
+    return rows(conn, sql(PROGRESS_TREND_SQL, district), district=district.code)

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 LATENESS_SHEET = "Giải quyết hồ sơ"
 SATISFACTION_SHEET = "Chỉ số hài lòng"
+INDEX766_SHEET = "Chỉ số 766"
 
 # Fixed layout, so that readers (and tests) can address cells.
 HEADER_ROW = 6  # level-1 headers; level 2 on the next row, column numbers on the one after
@@ -107,6 +108,24 @@ def satisfaction_columns(min_responses: int) -> list[Col]:
         Col("target", None, "Mục tiêu (%)", 9, "General"),
         Col("meets_target", None, "Đạt mục tiêu", 9),
         Col("reliable", None, f"Đủ tin cậy (≥ {min_responses} phiếu)", 10),
+    ]
+
+
+def index766_columns() -> list[Col]:
+    points = "Điểm theo nhóm chỉ số (tính được từ hồ sơ)"
+    return [
+        Col("stt", None, "STT", 5),
+        Col("commune_code", None, "Mã ĐVHC", 8),
+        Col("commune_name", None, "Đơn vị", 26),
+        Col("progress_rate", None, "Tỷ lệ đúng hạn (%)", 10, "0.00"),
+        Col("points_progress", points, "Tiến độ giải quyết (20)", 11, "0.00"),
+        Col("points_online_payment", points, "Thanh toán trực tuyến (6/10)", 11, "0.00"),
+        Col("points_satisfaction", points, "Mức độ hài lòng (6/18)", 11, "0.00"),
+        Col("points_digitisation", points, "Số hóa hồ sơ (10/22)", 11, "0.00"),
+        Col("points_total", None, "Tổng điểm", 9, "0.00"),
+        Col("max_points_computable", None, "Điểm tối đa tính được", 9, "0.##"),
+        Col("rank_in_province", None, "Xếp hạng trong tỉnh", 9),
+        Col("points_change", None, "Tăng/giảm so với kỳ trước", 10, "+0.00;-0.00;0.00"),
     ]
 
 
@@ -426,6 +445,43 @@ def write_satisfaction_sheet(ws: Worksheet, sat: data.Satisfaction) -> dict[str,
     }
 
 
+def write_index766_sheet(
+    ws: Worksheet, district: data.District, period: Period, communes: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The 766 scorecard of the period per commune, as the marts computed it (best rank first)."""
+    cols = index766_columns()
+    title_rows = [
+        (f"UBND {district.name.upper()}", True),
+        ("", False),
+        (
+            "ĐIỂM BỘ CHỈ SỐ PHỤC VỤ NGƯỜI DÂN, DOANH NGHIỆP (QUYẾT ĐỊNH 766/QĐ-TTg) CỦA "
+            f"UBND CÁC {_unit_kinds([r['commune_name'] for r in communes])}",
+            True,
+        ),
+        (period.label_vi, False),
+        ("", False),
+    ]
+    _style_sheet_frame(ws, cols, title_rows)
+    row = FIRST_DATA_ROW
+    for stt, r in enumerate(communes, start=1):
+        for c, col in enumerate(cols, start=1):
+            put(ws, row, c, stt if col.key == "stt" else r[col.key], col.number_format)
+        _style_data_row(ws, row, cols, None)
+        row += 1
+    notes = [
+        "Điểm do kho dữ liệu tự tính từ hồ sơ một cửa theo công thức của Cổng Dịch vụ công "
+        "quốc gia (docs/index766.md); điểm chính thức là điểm Cổng công bố. Các chỉ số hồ sơ "
+        "không thể hiện (công khai, minh bạch; phản ánh, kiến nghị; một phần số hóa và thanh "
+        "toán) không tính: xem marts.commune_index_766.",
+        "Xếp hạng theo tổng điểm trong tỉnh; bằng điểm thì cùng hạng.",
+        "Nguồn: kho dữ liệu Một cửa Analytics "
+        "(marts.commune_scorecard_766, marts.commune_index_766).",
+    ]
+    _notes(ws, row + 1, len(cols), notes)
+    ranked = [r for r in communes if r["rank_in_province"] is not None]
+    return {"communes": len(communes), "ranked": len(ranked)}
+
+
 # ---------------------------------------------------------------- workbook
 
 
@@ -438,9 +494,10 @@ def build_workbook(
     province: str | None = None,
     basis: str = "received",
 ) -> tuple[Workbook, dict[str, Any]]:
-    """Both sheets for one district (or province: ``province``, ``MOTCUA_PROVINCE``),
-    period and survey year (default: the latest survey year up to the period's year that
-    has responses); ``basis`` ``received`` or ``current`` (today's units)."""
+    """The sheets (lateness, satisfaction, 766 index) for one district (or province:
+    ``province``, ``MOTCUA_PROVINCE``), period and survey year (default: the latest survey
+    year up to the period's year that has responses); ``basis`` ``received`` or
+    ``current`` (today's units)."""
     from openpyxl import Workbook
 
     unit = data.resolve_area(conn, district, province, basis)
@@ -465,6 +522,9 @@ def build_workbook(
         ws2 = wb.create_sheet(SATISFACTION_SHEET)
         put(ws2, 1, 1, f"Chưa có kết quả khảo sát ({agency}) đến năm {period.start.year}.")
         summary["satisfaction"] = None
+    summary["index766"] = write_index766_sheet(
+        wb.create_sheet(INDEX766_SHEET), unit, period, data.scorecard_766(conn, unit, period)
+    )
     wb.properties.title = f"Tình hình giải quyết hồ sơ {period.label_vi} — {unit.name}"
     wb.properties.creator = "Một cửa Analytics"
     return wb, summary

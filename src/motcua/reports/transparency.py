@@ -18,6 +18,10 @@ of records with typed values):
 Districts were abolished on 1/7/2025: the commune tables list the units of
 later periods with an empty district (the province says where they are), the
 district tables end with June 2025, the province tables go on.
+- ``progress_766``: per commune × period, the 766 index's on-time progress
+  (Tiến độ giải quyết: dossiers resolved early or on time plus those in
+  progress on time, over resolved plus in progress), its rate and points out
+  of 20, and the commune's rank in the province by its 766 points.
 
 Only aggregates of schema ``marts`` (codes, names, counts, rates): no dossier,
 no applicant. Ordering is fixed (period type from year to month, period start,
@@ -110,6 +114,24 @@ select province_code, province_name, survey_year, agency_type, responses, satisf
 from marts.province_satisfaction
 where agency_type = 'UBND' and province_code = any(%(provinces)s)
 order by survey_year, province_code
+PROGRESS_766_SQL = f"""
+select p.district_code, u.district_name, p.commune_code, p.commune_name, p.period_type,
+       p.period_start,
+       p.period_end, p.numerator as on_time, p.denominator as resolved_and_in_progress,
+       p.rate as on_time_rate, p.points as progress_points, p.max_points as progress_max_points,
+       s.points_total as points_766, s.max_points_computable as max_points_766,
+       s.rank_in_province
+from marts.commune_index_766 as p
+inner join marts.commune_scorecard_766 as s
+    on s.commune_key = p.commune_key
+    and s.period_type = p.period_type
+    and s.period_start = p.period_start
+inner join marts.dim_commune as u on u.commune_key = p.commune_key
+where p.indicator_code = 'progress_on_time'
+  and (p.district_code = any(%(districts)s)
+       or (p.district_code is null and u.province_code = any(%(provinces)s)))
+order by {PERIOD_ORDER.format(t="p.period_type")}, p.period_start, p.district_code,
+         p.commune_code, p.commune_key
 """
 
 TABLES = {
@@ -123,6 +145,7 @@ TABLES = {
     "late_rate_province_today": PROVINCE_LATE_RATE_SQL.format(
         relation="marts.province_lateness_current"
     ),
+    "progress_766": PROGRESS_766_SQL,
 }
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")

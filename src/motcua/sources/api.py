@@ -22,9 +22,10 @@ Each item is one dossier's current state: an object whose keys are the
 contract headers of docs/sources.md section 1 exactly (``"Mã hồ sơ"``,
 ``"Mã đơn vị"``, …, ``"Cập nhật lúc"``), values strings in the formats of the
 CSV exports (dates ``dd/mm/yyyy HH:MM:SS``), so the loader's ``map_header``
-and the same dbt staging apply. Missing keys are null columns; unknown keys
-are ignored. Errors: ``429`` (with ``Retry-After``) and ``5xx`` are transient,
-any other ``4xx`` is final.
+and the same dbt staging apply. Missing keys are null columns (for the
+optional 766 columns: not supplied, while a key with a null or empty value is
+supplied and empty); unknown keys are ignored. Errors: ``429`` (with
+``Retry-After``) and ``5xx`` are transient, any other ``4xx`` is final.
 
 The connector
 =============
@@ -360,7 +361,8 @@ def to_record(item: Any) -> tuple[list[str | None], str | None]:
         if index in seen:
             error = f"API item has key {CONTRACT_HEADER[index]!r} twice (differently written)"
         seen.add(index)
-        record[index] = _text(value)
+        # a key with a null value is present and empty; a missing key stays None
+        record[index] = "" if value is None else _text(value)
     return record, error
 
 
@@ -574,7 +576,9 @@ def _write_rows(
                 fixes.append((error, [line], file_id, number))
             yield record
 
-    count = loader.copy_records(conn, records(), HEADER_MAP, file_id, batch_id, file_name)
+    count = loader.copy_records(
+        conn, records(), HEADER_MAP, file_id, batch_id, file_name, none_is_absent=True
+    )
     if fixes:
         # copy_records only knows CSV-shaped problems: say what is wrong with the item,
         # and keep the JSON of every item that has no dossier state (its identity)

@@ -23,6 +23,7 @@ from motcua_dev.generator.contacts import Contact
 from motcua_dev.generator.dossiers import DossierPlan, Event, UnitProfile, random_plan, render
 from motcua_dev.generator.invalid import ONESTOP_DEFECTS, JunkMaker, onestop_junk_row
 from motcua_dev.generator.manifest import ManifestBuilder
+from motcua_dev.generator.optional import OPTIONAL_HEADERS, file_columns, row_values
 from motcua_dev.generator.pinning import build_pinned_plans, check_pin
 from motcua_dev.generator.scenario import LatenessPin, Scenario, ScenarioError
 from motcua_dev.generator.surveys import QualityFn
@@ -69,6 +70,8 @@ class GeneratorConfig:
     redelivery_share: float = 0.03  # nights with a _bosung re-export of some rows
     survey_duplicate_share: float = 0.03
     empty_holiday_files: bool = True  # header-only export on weekday public holidays
+    # files from this day on may carry the optional 766 columns (module optional)
+    optional_columns_from: date | None = None
     xlsx_max_rows: int = 5000  # larger nights are CSV (openpyxl is ~50x slower per row)
     scenario: Scenario = field(default_factory=Scenario)
     default_profile: UnitProfile = field(default_factory=UnitProfile)
@@ -292,18 +295,24 @@ class OnestopRun:
         stamp = datetime.combine(day, time(23, 30))
         feed = iter(items)
         profile = self.cfg.default_profile
-        with TableWriter(
-            self.cfg.out_dir / relpath, header_of(variant, cat.ONESTOP_HEADERS), variant, stamp
-        ) as writer:
+        seed = self.cfg.seed
+        # after the layout: the variants' random stream does not see them
+        optional = file_columns(seed, name, day, self.cfg.optional_columns_from, len(items))
+        header = header_of(variant, cat.ONESTOP_HEADERS) + [
+            style_header(OPTIONAL_HEADERS[i], variant.header_style) for i in optional
+        ]
+        with TableWriter(self.cfg.out_dir / relpath, header, variant, stamp) as writer:
             for n in range(total):
                 if n in junk_at:
                     kind = self.junk.next_kind()
                     reasons[kind] += 1
                     row = onestop_junk_row(self.junk, kind, self.units, day, variant, profile)
+                    values = [""] * len(OPTIONAL_HEADERS)
                 else:
                     plan, event, contact = next(feed)
                     row = render(plan, event, contact, variant)
-                writer.write(arrange(row, variant, n + 1, rng))
+                    values = row_values(seed, plan, event) if optional else []
+                writer.write(arrange(row, variant, n + 1, rng) + [values[i] for i in optional])
             sha = writer.close()
         self.manifest.add_file(
             relpath,
@@ -315,6 +324,7 @@ class OnestopRun:
             day=day,
             duplicate_rows=duplicates,
             tie_rows=ties,
+            optional_columns=[OPTIONAL_HEADERS[i] for i in optional],
         )
 
 

@@ -120,6 +120,7 @@ class ManifestBuilder:
         day: date | None = None,
         duplicate_rows: int = 0,
         tie_rows: int = 0,
+        optional_columns: list[str] | None = None,
     ) -> None:
         self.files.append(
             {
@@ -135,6 +136,8 @@ class ManifestBuilder:
                 "sha256": sha256,
             }
         )
+        if optional_columns:  # files without them keep the entry they always had
+            self.files[-1]["optional_columns"] = optional_columns
 
     def finalize_dossier(self, plan: DossierPlan) -> None:
         """Count a dossier whose last event has been written (its final state)."""

@@ -347,6 +347,7 @@ def sample_config(out_dir: Path, seed: int | None = None) -> GeneratorConfig:
         profiles=_sample_profiles(codes),
         unit_weights=weights,
         preset="sample",
+        optional_columns_from=date(2017, 1, 1),
         story=sample_story(scenario),
     )
 
@@ -471,5 +472,6 @@ def small_config(out_dir: Path, seed: int | None = None) -> GeneratorConfig:
         scenario=small_scenario(),
         default_profile=replace(base, late_share=0.08),
         preset="small",
+        optional_columns_from=date(2017, 1, 1),
         story={"note": "see expected.commune_lateness and expected.commune_satisfaction"},
     )

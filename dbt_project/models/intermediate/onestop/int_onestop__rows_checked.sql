@@ -326,6 +326,14 @@ final as (
         {{ is_contact_present('address') }} as address_present,
         {{ is_phone_valid('phone') }} as phone_valid,
         {{ is_email_valid('email') }} as email_valid,
+        -- the optional columns of the 766 index, read in staging (null = the
+        -- file lacked the column); a malformed value is a finding, not a reason
+        e_result,
+        digitised,
+        has_fee,
+        paid_online,
+        rated_dissatisfied,
+        nullif(malformed_optional_values, '{}') as malformed_optional_values,
         {% if is_incremental() -%}
             -- the latest arrival, valid or not: one probe of the index on
             -- (is_valid, arrival_at) for each

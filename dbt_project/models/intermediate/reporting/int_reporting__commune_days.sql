@@ -90,7 +90,12 @@ with
             {{ dossier_rule_columns('counted_states') }},
             counted_states.address_present,
             counted_states.phone_valid,
-            counted_states.email_valid
+            counted_states.email_valid,
+            counted_states.e_result,
+            counted_states.digitised,
+            counted_states.has_fee,
+            counted_states.paid_online,
+            counted_states.rated_dissatisfied
         from counted_states
         left join {{ ref('int_units__commune_lookup') }} as commune_lookup
             on

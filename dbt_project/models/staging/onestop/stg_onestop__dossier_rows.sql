@@ -30,6 +30,16 @@
     ('address', 'text', clean_text('source.address')),
     ('phone', 'text', clean_text('source.phone')),
     ('email', 'text', clean_text('source.email')),
+    ('e_result_text', 'text', clean_text('source.e_result')),
+    ('digitised_text', 'text', clean_text('source.digitised')),
+    ('fee_text', 'text', clean_text('source.fee')),
+    ('paid_online_text', 'text', clean_text('source.paid_online')),
+    ('rating_text', 'text', clean_text('source.rating')),
+    ('e_result_supplied', 'boolean', 'source.e_result is not null'),
+    ('digitised_supplied', 'boolean', 'source.digitised is not null'),
+    ('fee_supplied', 'boolean', 'source.fee is not null'),
+    ('paid_online_supplied', 'boolean', 'source.paid_online is not null'),
+    ('rating_supplied', 'boolean', 'source.rating is not null'),
 ] -%}
 {%- set keys = [
     ('channel', 'text', map_vocabulary('cleaned.channel_text', vocabulary_mapping('channel'))),
@@ -43,6 +53,11 @@
     ('apology_at_parts', 'bigint', vn_datetime_parts('cleaned.apology_at_text')),
     ('apology_due_at_parts', 'bigint', vn_datetime_parts('cleaned.apology_due_at_text')),
     ('updated_at_parts', 'bigint', vn_datetime_parts('cleaned.updated_at_text')),
+    ('e_result', 'boolean', index766_yes('cleaned.e_result_text', 'cleaned.e_result_supplied')),
+    ('digitised', 'boolean', index766_yes('cleaned.digitised_text', 'cleaned.digitised_supplied')),
+    ('has_fee', 'boolean', index766_has_fee('cleaned.fee_text', 'cleaned.fee_supplied')),
+    ('paid_online', 'boolean', index766_yes('cleaned.paid_online_text', 'cleaned.paid_online_supplied')),
+    ('rating', 'text', index766_rating('cleaned.rating_text')),
 ] -%}
 {%- set dates = [
     ('received_at', 'timestamp', vn_datetime_from_parts('keyed.received_at_parts')),
@@ -174,7 +189,45 @@ final as (
         applicant_name,
         address,
         phone,
-        email
+        email,
+        e_result_text,
+        digitised_text,
+        fee_text,
+        paid_online_text,
+        rating_text,
+        e_result,
+        digitised,
+        has_fee,
+        paid_online,
+        rating,
+        {{ index766_rated_dissatisfied('rating', 'rating_supplied') }} as rated_dissatisfied,
+        -- optional columns whose value is outside their vocabulary: read as
+        -- no, and a data-quality finding (not a quarantine reason)
+        array_remove(
+            array[
+                case
+                    when {{ index766_yes_no_malformed('e_result_text') }}
+                        then 'Kết quả điện tử'
+                end,
+                case
+                    when {{ index766_yes_no_malformed('digitised_text') }}
+                        then 'Số hóa hồ sơ'
+                end,
+                case
+                    when {{ index766_fee_malformed('fee_text') }}
+                        then 'Phí, lệ phí'
+                end,
+                case
+                    when {{ index766_yes_no_malformed('paid_online_text') }}
+                        then 'Thanh toán trực tuyến'
+                end,
+                case
+                    when rating_text is not null and rating is null
+                        then 'Đánh giá'
+                end
+            ],
+            null
+        ) as malformed_optional_values
 
     from parsed
 
