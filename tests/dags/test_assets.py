@@ -30,15 +30,19 @@ def test_the_marts_are_the_models_under_models_marts(tmp_path: Path) -> None:
     assert assets.mart_tables(manifest) == (("marts", "a"), ("marts", "b_table"))
 
 
-def test_the_project_manifest_names_the_eight_marts() -> None:
+def test_the_project_manifest_names_every_mart() -> None:
     names = [a.name for a in assets.marts()]
     assert names == [
-        "marts.commune_contact_completeness", "marts.commune_lateness",
-        "marts.commune_satisfaction", "marts.dim_commune", "marts.district_lateness",
+        "marts.commune_backlog_ageing", "marts.commune_contact_completeness",
+        "marts.commune_index_766", "marts.commune_lateness", "marts.commune_lateness_current",
+        "marts.commune_processing_time", "marts.commune_satisfaction",
+        "marts.commune_scorecard_766", "marts.dim_commune", "marts.district_lateness",
         "marts.district_satisfaction", "marts.dossiers_due_soon", "marts.fct_dossier",
+        "marts.province_lateness", "marts.province_lateness_current",
+        "marts.province_satisfaction",
     ]  # fmt: skip
     assert assets.marts()[0].uri == (
-        "postgres://warehouse:5432/warehouse/marts/commune_contact_completeness"
+        "postgres://warehouse:5432/warehouse/marts/commune_backlog_ageing"
     )
 
 

@@ -137,6 +137,9 @@ def test_nightly_dag_shape(dagbag) -> None:
 MARTS = {
     "fct_dossier", "dim_commune", "commune_lateness", "district_lateness", "commune_satisfaction",
     "district_satisfaction", "commune_contact_completeness", "dossiers_due_soon",
+    "commune_lateness_current", "province_lateness", "province_lateness_current",
+    "province_satisfaction", "commune_index_766", "commune_scorecard_766",
+    "commune_processing_time", "commune_backlog_ageing",
 }  # fmt: skip
 
 

@@ -323,6 +323,8 @@ def test_finish_batch_prepares_the_loaded_tables_for_the_build(
 def test_finish_batch_without_rows_maintains_nothing(conn: psycopg.Connection) -> None:
     batch = loader.start_batch(conn, date(2017, 7, 16), None)
     assert loader.finish_batch(conn, batch) == []
+
+
 OPTIONAL = ["Kết quả điện tử", "Số hóa hồ sơ", "Phí, lệ phí", "Thanh toán trực tuyến", "Đánh giá"]
 OPTIONAL_VALUES = [["Có", "", "50.000", "x", "Hài lòng"], ["", "0", "", "", ""]]
 OPTIONAL_COLS = "e_result, digitised, fee, paid_online, rating"

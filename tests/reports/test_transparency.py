@@ -219,6 +219,8 @@ def test_province_tables_on_both_bases(export: Path) -> None:
     assert [(r["commune_name"], r["late_rate"], r["over_threshold"]) for r in ninh_da] == [
         ("Phường Ninh Đa", "10.00", "false")
     ]
+
+
 def test_progress_766_is_the_index_of_the_marts(built: Built, export: Path) -> None:
     """Every commune × period once, the progress figures as commune_index_766 holds them."""
     rows = read_csv(export / "progress_766.csv")

@@ -114,6 +114,8 @@ select province_code, province_name, survey_year, agency_type, responses, satisf
 from marts.province_satisfaction
 where agency_type = 'UBND' and province_code = any(%(provinces)s)
 order by survey_year, province_code
+"""
+
 PROGRESS_766_SQL = f"""
 select p.district_code, u.district_name, p.commune_code, p.commune_name, p.period_type,
        p.period_start,
