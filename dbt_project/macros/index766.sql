@@ -64,15 +64,18 @@
     coalesce({{ text_expr }} !~ '{{ index766_fee_pattern() }}', false)
 {%- endmacro %}
 
-{#- `Đánh giá`: the portal's five ratings; the last two are "rated dissatisfied". -#}
+{#-
+    `Đánh giá`: the portal rates with the survey's five answer labels (the
+    vocabulary survey_answer of the seed vocabularies, by their accent-free
+    spelling; a bare number is not a rating); the two dissatisfied ones are
+    "rated dissatisfied".
+-#}
 {% macro index766_ratings() -%}
-    {{ return([
-        ('Rất hài lòng', ['rat hai long']),
-        ('Hài lòng', ['hai long']),
-        ('Bình thường', ['binh thuong']),
-        ('Không hài lòng', ['khong hai long']),
-        ('Rất không hài lòng', ['rat khong hai long']),
-    ]) }}
+    {%- set mapping = [] -%}
+    {%- for entry in vocabulary('survey_answer') -%}
+        {%- do mapping.append((entry.value, [entry.spelling])) -%}
+    {%- endfor -%}
+    {{ return(mapping) }}
 {%- endmacro %}
 
 {% macro index766_rating(text_expr) -%}
@@ -80,9 +83,15 @@
 {%- endmacro %}
 
 {% macro index766_rated_dissatisfied(rating_expr, supplied_expr) -%}
+    {%- set words = [] -%}
+    {%- for entry in vocabulary('survey_answer') -%}
+        {%- if entry.role in ('dissatisfied', 'very_dissatisfied') -%}
+            {%- do words.append("'" ~ entry.value ~ "'") -%}
+        {%- endif -%}
+    {%- endfor -%}
     case
         when {{ supplied_expr }}
-            then coalesce({{ rating_expr }} in ('Không hài lòng', 'Rất không hài lòng'), false)
+            then coalesce({{ rating_expr }} in ({{ words | join(', ') if words else 'null' }}), false)
     end
 {%- endmacro %}
 

@@ -132,3 +132,38 @@ create table if not exists raw.api_watermarks (
     changed_since timestamptz not null,
     updated_at    timestamptz not null default now()
 );
+
+-- The national unit reference, copied from src/motcua/reference/data/ by
+-- motcua.reference.load when a file's SHA-256 changes (docs/map.md).
+create table if not exists raw.admin_units (
+    commune_code     text not null,
+    commune_name     text not null,
+    commune_type     text,
+    district_code    text,
+    district_name    text,
+    province_code    text not null,
+    province_name    text not null,
+    valid_from       date not null,
+    valid_to         date,
+    valid_from_basis text,
+    source           text,
+    primary key (commune_code, valid_from)
+);
+
+create table if not exists raw.admin_unit_crosswalk (
+    from_code            text not null,
+    from_valid_from      date not null,
+    to_code              text not null,
+    to_valid_from        date not null,
+    change_date          date not null,
+    change_type          text not null,
+    is_default_successor boolean not null,
+    primary key (from_code, from_valid_from, to_code, to_valid_from)
+);
+
+create table if not exists raw.reference_loads (
+    file_name  text primary key,
+    sha256     text not null,
+    rows       bigint not null,
+    loaded_at  timestamptz not null default now()
+);

@@ -31,56 +31,18 @@ class ReferenceTable:
 
     file_name: str
     table: str
-    ddl: str
 
 
 TABLES: tuple[ReferenceTable, ...] = (
     ReferenceTable(
         "admin_units.csv",
         "raw.admin_units",
-        """
-        create table if not exists raw.admin_units (
-            commune_code     text not null,
-            commune_name     text not null,
-            commune_type     text,
-            district_code    text,
-            district_name    text,
-            province_code    text not null,
-            province_name    text not null,
-            valid_from       date not null,
-            valid_to         date,
-            valid_from_basis text,
-            source           text,
-            primary key (commune_code, valid_from)
-        )
-        """,
     ),
     ReferenceTable(
         "admin_unit_crosswalk.csv",
         "raw.admin_unit_crosswalk",
-        """
-        create table if not exists raw.admin_unit_crosswalk (
-            from_code            text not null,
-            from_valid_from      date not null,
-            to_code              text not null,
-            to_valid_from        date not null,
-            change_date          date not null,
-            change_type          text not null,
-            is_default_successor boolean not null,
-            primary key (from_code, from_valid_from, to_code, to_valid_from)
-        )
-        """,
     ),
 )
-
-LOADS_DDL = """
-create table if not exists raw.reference_loads (
-    file_name  text primary key,
-    sha256     text not null,
-    rows       bigint not null,
-    loaded_at  timestamptz not null default now()
-)
-"""
 
 
 def sha256(path: Path) -> str:
@@ -103,16 +65,17 @@ def _copy(conn: psycopg.Connection, table: str, path: Path) -> int:
 
 
 def ensure_loaded(conn: psycopg.Connection, data_dir: Path = DATA_DIR) -> dict[str, int]:
-    """Create the reference tables and (re)load each whose CSV changed; returns what was loaded.
+    """(Re)load each reference table whose CSV changed; returns what was loaded.
+
+    The tables are created with schema raw (``motcua/ingest/raw_schema.sql``, their
+    DDL's one owner).
 
     Runs inside the caller's transaction (``ensure_raw_schema`` holds its
     advisory lock), so a concurrent start never loads twice nor sees a
     half-loaded table.
     """
-    conn.execute(LOADS_DDL)
     loaded: dict[str, int] = {}
     for ref in TABLES:
-        conn.execute(ref.ddl)
         path = data_dir / ref.file_name
         digest = sha256(path)
         row = conn.execute(

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 
+from motcua import vocabularies as vocab
 from motcua_dev.generator import catalog as cat
 from motcua_dev.generator.dossiers import DossierPlan, Event
 
@@ -31,12 +32,12 @@ E_RESULT, DIGITISED, FEE, PAID_ONLINE, RATING = range(len(OPTIONAL_HEADERS))
 YES_WORDS = ("Có", "Có", "Có", "có", "x", "1", "TRUE")
 NO_WORDS = ("Không", "Không", "", "0", "không")
 FEES = ("20000", "50.000", "100.000", "35000", "8,000")
-RATINGS = (  # (label, cumulative share)
-    ("Rất hài lòng", 0.30),
-    ("Hài lòng", 0.70),
-    ("Bình thường", 0.85),
-    ("Không hài lòng", 0.95),
-    ("Rất không hài lòng", 1.0),
+RATINGS = (  # (label, cumulative share): the portal rates with the survey's answer labels
+    (vocab.value("survey_answer", "very_satisfied"), 0.30),
+    (vocab.value("survey_answer", "satisfied"), 0.70),
+    (vocab.value("survey_answer", "neutral"), 0.85),
+    (vocab.value("survey_answer", "dissatisfied"), 0.95),
+    (vocab.value("survey_answer", "very_dissatisfied"), 1.0),
 )
 # one value in MALFORMED_EVERY rows of a carrying file is outside its column's vocabulary
 MALFORMED_EVERY = 150
@@ -90,7 +91,7 @@ def row_values(seed: int, plan: DossierPlan, ev: Event) -> list[str]:
         online = share(seed, "paid", code) < (0.8 if plan.channel == 2 else 0.15)
         paid = _word(YES_WORDS if online else NO_WORDS, seed, "paid-word", code)
     rating = ""
-    if ev.status == "Đã trả kết quả" and share(seed, "rated", code) < 0.5:
+    if ev.status == cat.ST_RETURNED and share(seed, "rated", code) < 0.5:
         draw = share(seed, "rating", code)
         rating = next(label for label, upto in RATINGS if draw < upto)
     values = [e_result if has_result else "", digitised, fee, paid, rating]
