@@ -146,6 +146,13 @@ def test_the_marts_have_rows(celery_run: dict[str, Any]) -> None:
 def test_every_process_was_stopped(celery_run: dict[str, Any]) -> None:
     stack = celery_run["stack"]
     names = [s.name for s in stack.services]
-    assert names == ["redis", "api-server", "dag-processor", "scheduler", "celery-worker"]
+    assert names == [
+        "redis",
+        "api-server",
+        "dag-processor",
+        "scheduler",
+        "triggerer",
+        "celery-worker",
+    ]
     assert all(s.process.returncode is not None for s in stack.services)
     assert celery_run["leftovers"] == []
