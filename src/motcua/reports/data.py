@@ -325,6 +325,25 @@ def sql(template: str, area: District) -> str:
     )
 
 
+def _period_rows(
+    conn: psycopg.Connection, template: str, area: District, period: Period
+) -> list[dict[str, Any]]:
+    """The rows of ``template`` for ``area`` in one period.
+
+    The period marts' grain is an area or commune × (``period_type``,
+    ``period_start``) (docs/rules.md), so every per-period query of the reports
+    binds these same three parameters; one function binds them, so that no
+    report can ask one mart for a period another mart is not asked for.
+    """
+    return rows(
+        conn,
+        sql(template, area),
+        district=area.code,
+        ptype=period.period_type,
+        start=period.start,
+    )
+
+
 @dataclass(frozen=True)
 class Lateness:
     district: District
@@ -338,14 +357,13 @@ class Lateness:
 
 
 def lateness(conn: psycopg.Connection, district: District, period: Period) -> Lateness:
-    params = {"district": district.code, "ptype": period.period_type, "start": period.start}
-    total = rows(conn, sql(DISTRICT_LATENESS_SQL, district), **params)
+    total = _period_rows(conn, DISTRICT_LATENESS_SQL, district, period)
     if not total:
         raise ReportError(
             f"{relations(district).total} has no row for {district.code} {period.code} "
             f"({period.label_vi}): the period is outside the loaded data"
         )
-    communes = rows(conn, sql(COMMUNE_LATENESS_SQL, district), **params)
+    communes = _period_rows(conn, COMMUNE_LATENESS_SQL, district, period)
     return Lateness(district, period, communes, total[0])
 
 
@@ -426,13 +444,7 @@ order by commune_code, commune_key
 def completeness(
     conn: psycopg.Connection, district: District, period: Period
 ) -> list[dict[str, Any]]:
-    return rows(
-        conn,
-        sql(COMPLETENESS_SQL, district),
-        district=district.code,
-        ptype=period.period_type,
-        start=period.start,
-    )
+    return _period_rows(conn, COMPLETENESS_SQL, district, period)
 
 
 DEFAULT_HALF_YEAR_SQL = """
@@ -474,13 +486,7 @@ def scorecard_766(
     conn: psycopg.Connection, district: District, period: Period
 ) -> list[dict[str, Any]]:
     """The 766 scorecard of the district's communes for one period, best rank first."""
-    return rows(
-        conn,
-        sql(SCORECARD_766_SQL, district),
-        district=district.code,
-        ptype=period.period_type,
-        start=period.start,
-    )
+    return _period_rows(conn, SCORECARD_766_SQL, district, period)
 
 
 PROGRESS_TREND_SQL = """
