@@ -31,6 +31,8 @@ from motcua.reports import data
 from motcua.reports.periods import Period, vn_date
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import psycopg
     from openpyxl import Workbook
     from openpyxl.worksheet.worksheet import Worksheet
@@ -66,12 +68,24 @@ class Col:
     number_format: str = "#,##0"
 
 
-def lateness_columns(threshold: float) -> list[Col]:
-    pct = data.pct_label(threshold)
+def _commune_columns() -> list[Col]:
+    """Row number, code and name: the first three columns of every sheet.
+
+    One definition, so that a commune stands in the same cells on each sheet
+    (readers address them: columns (1)–(3), the frozen panes from column 4) and
+    the total row (``_write_total_row``) finds them by key on each.
+    """
     return [
         Col("stt", None, "STT", 5),
         Col("commune_code", None, "Mã ĐVHC", 8),
         Col("commune_name", None, "Đơn vị", 26),
+    ]
+
+
+def lateness_columns(threshold: float) -> list[Col]:
+    pct = data.pct_label(threshold)
+    return [
+        *_commune_columns(),
         Col("received_total", RECEIVED, "Tổng số tiếp nhận trong kỳ", 10),
         Col("received_online", RECEIVED, "Trực tuyến", 9),
         Col("received_direct_postal", RECEIVED, "Trực tiếp, dịch vụ bưu chính công ích", 12),
@@ -94,9 +108,7 @@ def lateness_columns(threshold: float) -> list[Col]:
 
 def satisfaction_columns(min_responses: int) -> list[Col]:
     return [
-        Col("stt", None, "STT", 5),
-        Col("commune_code", None, "Mã ĐVHC", 8),
-        Col("commune_name", None, "Đơn vị", 26),
+        *_commune_columns(),
         Col("responses", None, "Số phiếu khảo sát", 9),
         Col("idx_access", ELEMENTS, "Tiếp cận dịch vụ", 10, "0.00"),
         Col("idx_procedure", ELEMENTS, "Thủ tục hành chính", 10, "0.00"),
@@ -114,9 +126,7 @@ def satisfaction_columns(min_responses: int) -> list[Col]:
 def index766_columns() -> list[Col]:
     points = "Điểm theo nhóm chỉ số (tính được từ hồ sơ)"
     return [
-        Col("stt", None, "STT", 5),
-        Col("commune_code", None, "Mã ĐVHC", 8),
-        Col("commune_name", None, "Đơn vị", 26),
+        *_commune_columns(),
         Col("progress_rate", None, "Tỷ lệ đúng hạn (%)", 10, "0.00"),
         Col("points_progress", points, "Tiến độ giải quyết (20)", 11, "0.00"),
         Col("points_online_payment", points, "Thanh toán trực tuyến (6/10)", 11, "0.00"),
@@ -239,6 +249,33 @@ def _style_data_row(
             cell.alignment = Alignment(horizontal="right", vertical="center")
 
 
+def _write_total_row(
+    ws: Worksheet,
+    row: int,
+    cols: list[Col],
+    total: dict[str, Any],
+    label: str,
+    value: Callable[[str], Any],
+) -> None:
+    """The area's row under its communes: no row number, the area's code and ``label`` +
+    its name in the commune columns, ``value(key)`` in the others, grey and bold.
+
+    The lateness and satisfaction sheets close their tables with this same row (the
+    marts' area total, never a sum made here); one writer keeps the two alike.
+    """
+    for c, col in enumerate(cols, start=1):
+        if col.key == "stt":
+            cell: Any = None
+        elif col.key == "commune_code":
+            cell = total["district_code"]
+        elif col.key == "commune_name":
+            cell = f"{label} {total['district_name']}"
+        else:
+            cell = value(col.key)
+        put(ws, row, c, cell, col.number_format)
+    _style_data_row(ws, row, cols, TOTAL_FILL, bold=True)
+
+
 def _notes(ws: Worksheet, row: int, last_col: int, lines: list[str]) -> int:
     from openpyxl.styles import Alignment, Font
 
@@ -293,19 +330,14 @@ def write_lateness_sheet(ws: Worksheet, lt: data.Lateness) -> dict[str, Any]:
         row += 1
 
     total_row = row
-    for c, col in enumerate(cols, start=1):
-        if col.key == "stt":
-            value = None
-        elif col.key == "commune_code":
-            value = total["district_code"]
-        elif col.key == "commune_name":
-            value = f"Tổng cộng {total['district_name']}"
-        elif col.key == "flag":
-            value = total["communes_over_threshold"]
-        else:
-            value = total[col.key]
-        put(ws, total_row, c, value, col.number_format)
-    _style_data_row(ws, total_row, cols, TOTAL_FILL, bold=True)
+    _write_total_row(
+        ws,
+        total_row,
+        cols,
+        total,
+        "Tổng cộng",
+        lambda key: total["communes_over_threshold"] if key == "flag" else total[key],
+    )
     if total["over_threshold"]:
         from openpyxl.styles import Font
 
@@ -405,17 +437,7 @@ def write_satisfaction_sheet(ws: Worksheet, sat: data.Satisfaction) -> dict[str,
         row += 1
 
     total_row = row
-    for c, col in enumerate(cols, start=1):
-        if col.key == "stt":
-            value = None
-        elif col.key == "commune_code":
-            value = total["district_code"]
-        elif col.key == "commune_name":
-            value = f"Chung toàn {total['district_name']}"
-        else:
-            value = cell_value(total, col.key)
-        put(ws, total_row, c, value, col.number_format)
-    _style_data_row(ws, total_row, cols, TOTAL_FILL, bold=True)
+    _write_total_row(ws, total_row, cols, total, "Chung toàn", lambda key: cell_value(total, key))
     colour(total_row, total)
 
     by_rating = total.get("communes_by_rating") or {}
