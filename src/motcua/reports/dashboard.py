@@ -384,6 +384,30 @@ def _kpi(kpi_id: str, label: str, value: str, sub: str, css: str, attrs: dict[st
     )
 
 
+def _lateness_cells(code: Any, name: str, r: dict[str, Any], flag: Any) -> list[Any]:
+    """One row of the lateness table: a commune's (``flag`` its "x" over the threshold)
+    or the area's (``flag`` its count of communes over it).
+
+    Both rows print the same mart columns the same way, so that the area's row reads
+    as its communes' do; one list keeps the columns in step with the headers.
+    """
+    return [
+        code,
+        name,
+        r["received_total"],
+        r["carried_over"],
+        r["resolved_total"],
+        r["resolved_late"],
+        r["in_progress_total"],
+        r["in_progress_overdue"],
+        r["late_total"],
+        num(r["late_rate"]),
+        flag,
+        r["late_without_apology"],
+        r["received_outside_one_stop"],
+    ]
+
+
 def _lateness_section(lt: data.Lateness, threshold: float) -> str:
     pct = data.pct_label(threshold)
     rates = [float(r["late_rate"]) for r in lt.communes if r["late_rate"] is not None]
@@ -420,21 +444,9 @@ def _lateness_section(lt: data.Lateness, threshold: float) -> str:
                 "late-rate": r["late_rate"],
                 "over-threshold": r["over_threshold"],
             },
-            [
-                r["commune_code"],
-                r["commune_name"],
-                r["received_total"],
-                r["carried_over"],
-                r["resolved_total"],
-                r["resolved_late"],
-                r["in_progress_total"],
-                r["in_progress_overdue"],
-                r["late_total"],
-                num(r["late_rate"]),
-                "x" if r["over_threshold"] else "",
-                r["late_without_apology"],
-                r["received_outside_one_stop"],
-            ],
+            _lateness_cells(
+                r["commune_code"], r["commune_name"], r, "x" if r["over_threshold"] else ""
+            ),
             "over" if r["over_threshold"] else "",
         )
         for r in lt.communes
@@ -447,21 +459,9 @@ def _lateness_section(lt: data.Lateness, threshold: float) -> str:
                 "late-rate": t["late_rate"],
                 "communes-over-threshold": t["communes_over_threshold"],
             },
-            [
-                t["district_code"],
-                f"Toàn {t['district_name']}",
-                t["received_total"],
-                t["carried_over"],
-                t["resolved_total"],
-                t["resolved_late"],
-                t["in_progress_total"],
-                t["in_progress_overdue"],
-                t["late_total"],
-                num(t["late_rate"]),
-                t["communes_over_threshold"],
-                t["late_without_apology"],
-                t["received_outside_one_stop"],
-            ],
+            _lateness_cells(
+                t["district_code"], f"Toàn {t['district_name']}", t, t["communes_over_threshold"]
+            ),
             "total",
         )
     )
@@ -545,6 +545,29 @@ def _trend_section(months: list[dict[str, Any]], district: data.District, thresh
     )
 
 
+def _satisfaction_cells(code: Any, name: str, r: dict[str, Any]) -> list[Any]:
+    """One row of the satisfaction table, a commune's or the area's (pooled responses).
+
+    Both rows print the same mart columns the same way (a null target met: blank),
+    so that the area's row reads as its communes' do; one list keeps the columns in
+    step with the headers.
+    """
+    return [
+        code,
+        name,
+        r["responses"],
+        num(r["idx_access"]),
+        num(r["idx_procedure"]),
+        num(r["idx_staff"]),
+        num(r["idx_result"]),
+        num(r["idx_feedback"]),
+        num(r["satisfaction_index"]),
+        r["rating"] or "",
+        "Đạt" if r["meets_target"] else ("Chưa đạt" if r["meets_target"] is False else ""),
+        "Có" if r["reliable"] else "Không",
+    ]
+
+
 def _satisfaction_section(sat: data.Satisfaction) -> str:
     t = sat.total
     target = t["target"]
@@ -589,20 +612,7 @@ def _satisfaction_section(sat: data.Satisfaction) -> str:
                 "rating": r["rating"],
                 "meets-target": r["meets_target"],
             },
-            [
-                r["commune_code"],
-                r["commune_name"],
-                r["responses"],
-                num(r["idx_access"]),
-                num(r["idx_procedure"]),
-                num(r["idx_staff"]),
-                num(r["idx_result"]),
-                num(r["idx_feedback"]),
-                num(r["satisfaction_index"]),
-                r["rating"] or "",
-                "Đạt" if r["meets_target"] else ("Chưa đạt" if r["meets_target"] is False else ""),
-                "Có" if r["reliable"] else "Không",
-            ],
+            _satisfaction_cells(r["commune_code"], r["commune_name"], r),
             "over" if r["rating"] in ("Trung bình", "Kém") else "",
         )
         for r in sat.communes
@@ -615,20 +625,7 @@ def _satisfaction_section(sat: data.Satisfaction) -> str:
                 "rating": t["rating"],
                 "meets-target": t["meets_target"],
             },
-            [
-                t["district_code"],
-                f"Toàn {t['district_name']}",
-                t["responses"],
-                num(t["idx_access"]),
-                num(t["idx_procedure"]),
-                num(t["idx_staff"]),
-                num(t["idx_result"]),
-                num(t["idx_feedback"]),
-                num(t["satisfaction_index"]),
-                t["rating"] or "",
-                "Đạt" if t["meets_target"] else ("Chưa đạt" if t["meets_target"] is False else ""),
-                "Có" if t["reliable"] else "Không",
-            ],
+            _satisfaction_cells(t["district_code"], f"Toàn {t['district_name']}", t),
             "total",
         )
     )
