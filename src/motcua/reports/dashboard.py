@@ -545,6 +545,17 @@ def _trend_section(months: list[dict[str, Any]], district: data.District, thresh
     )
 
 
+# the satisfaction table's index columns: the five element indices, then the index
+SATISFACTION_INDICES = (
+    "idx_access",
+    "idx_procedure",
+    "idx_staff",
+    "idx_result",
+    "idx_feedback",
+    "satisfaction_index",
+)
+
+
 def _satisfaction_cells(code: Any, name: str, r: dict[str, Any]) -> list[Any]:
     """One row of the satisfaction table, a commune's or the area's (pooled responses).
 
@@ -556,12 +567,7 @@ def _satisfaction_cells(code: Any, name: str, r: dict[str, Any]) -> list[Any]:
         code,
         name,
         r["responses"],
-        num(r["idx_access"]),
-        num(r["idx_procedure"]),
-        num(r["idx_staff"]),
-        num(r["idx_result"]),
-        num(r["idx_feedback"]),
-        num(r["satisfaction_index"]),
+        *(num(r[index]) for index in SATISFACTION_INDICES),
         r["rating"] or "",
         "Đạt" if r["meets_target"] else ("Chưa đạt" if r["meets_target"] is False else ""),
         "Có" if r["reliable"] else "Không",
