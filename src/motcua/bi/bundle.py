@@ -63,19 +63,23 @@ def stable_uuid(*parts: str) -> str:
 
 @cache
 def documented_columns() -> dict[str, dict[str, tuple[str, str]]]:
-    """mart -> column -> (SQL type, description), from the marts' _models.yml."""
-    path = config.dbt_project_dir() / "models" / "marts" / "_marts__models.yml"
-    models = yaml.safe_load(path.read_text(encoding="utf-8"))["models"]
-    return {
-        model["name"]: {
-            col["name"]: (
-                SQL_TYPES.get(str(col.get("data_type", "text")).lower(), "TEXT"),
-                " ".join(str(col.get("description", "")).split()),
-            )
-            for col in model.get("columns", [])
-        }
-        for model in models
-    }
+    """mart -> column -> (SQL type, description), from every ``_*models.yml`` of the marts.
+
+    The marts are documented in ``_marts__models.yml`` and, for the 766 index,
+    ``index766/_index766__models.yml``: every folder of ``models/marts``.
+    """
+    root = config.dbt_project_dir() / "models" / "marts"
+    documented: dict[str, dict[str, tuple[str, str]]] = {}
+    for path in sorted(root.rglob("_*models.yml")):
+        for model in yaml.safe_load(path.read_text(encoding="utf-8"))["models"]:
+            documented[model["name"]] = {
+                col["name"]: (
+                    SQL_TYPES.get(str(col.get("data_type", "text")).lower(), "TEXT"),
+                    " ".join(str(col.get("description", "")).split()),
+                )
+                for col in model.get("columns", [])
+            }
+    return documented
 
 
 @cache
@@ -336,6 +340,17 @@ class Dashboard:
     description: str = ""
     height: int = 60
 
+    def __post_init__(self) -> None:
+        keys = {chart.key for chart in self.charts}
+        filters = {f.key for f in self.filters}
+        for f in self.filters:
+            if not f.dataset.has_column(f.column):
+                raise ValueError(f"filter {f.key}: {f.dataset.key} has no column {f.column}")
+            if unknown := set(f.excluded) - keys:
+                raise ValueError(f"filter {f.key} excludes charts not on {self.slug}: {unknown}")
+            if f.parent is not None and f.parent not in filters:
+                raise ValueError(f"filter {f.key}: no parent filter {f.parent} on {self.slug}")
+
     @property
     def uuid(self) -> str:
         return stable_uuid("dashboard", self.slug)
@@ -438,7 +453,15 @@ def _dataset(ds: Dataset, db_uuid: str) -> dict[str, Any]:
     }
 
 
-def _filter(f: Filter, chart_ids: dict[str, int]) -> dict[str, Any]:
+def _filter(f: Filter, charts: list[Chart], chart_ids: dict[str, int]) -> dict[str, Any]:
+    """A native filter; out of its scope the charts it names and those it cannot filter.
+
+    A native filter applies its column to every chart in scope, whatever the
+    chart's dataset: a chart whose dataset has no such column (the district
+    totals under a commune filter, the backlog under a period filter) is left
+    out rather than sent a filter on a column it does not have.
+    """
+    excluded = set(f.excluded) | {c.key for c in charts if not c.dataset.has_column(f.column)}
     default_value = list(f.default) or None
     extra: dict[str, Any] = {}
     if default_value:
@@ -467,9 +490,9 @@ def _filter(f: Filter, chart_ids: dict[str, int]) -> dict[str, Any]:
         "description": "",
         "scope": {
             "rootPath": ["ROOT_ID"],
-            "excluded": [chart_ids[key] for key in f.excluded],
+            "excluded": [cid for key, cid in chart_ids.items() if key in excluded],
         },
-        "chartsInScope": [cid for key, cid in chart_ids.items() if key not in f.excluded],
+        "chartsInScope": [cid for key, cid in chart_ids.items() if key not in excluded],
         "tabsInScope": [],
     }
 
@@ -520,7 +543,7 @@ def _dashboard(d: Dashboard) -> dict[str, Any]:
         "uuid": d.uuid,
         "position": position,
         "metadata": {
-            "native_filter_configuration": [_filter(f, chart_ids) for f in d.filters],
+            "native_filter_configuration": [_filter(f, d.charts, chart_ids) for f in d.filters],
             "chart_configuration": {},
             "global_chart_configuration": {},
             "color_scheme": "supersetColors",
