@@ -322,7 +322,10 @@ class Filter:
     multi: bool = True
     required: bool = False
     default: tuple[str, ...] = ()
-    first_item: bool = False  # default to the first value (sorted descending)
+    # newest (largest) value first in the list. Not "default to first item": Superset
+    # 6.1 selects it without applying it until "Apply filters" is clicked, so the
+    # charts would show every period under a filter that says one.
+    newest_first: bool = False
     parent: str | None = None  # key of the filter this one cascades from
     excluded: tuple[str, ...] = ()  # keys of charts it does not apply to
 
@@ -459,7 +462,10 @@ def _filter(f: Filter, charts: list[Chart], chart_ids: dict[str, int]) -> dict[s
     A native filter applies its column to every chart in scope, whatever the
     chart's dataset: a chart whose dataset has no such column (the district
     totals under a commune filter, the backlog under a period filter) is left
-    out rather than sent a filter on a column it does not have.
+    out rather than sent a filter on a column it does not have. The scope is
+    ``scope.excluded`` only: the importer maps those placeholder chart ids to
+    the real ones but not ``chartsInScope``, which the browser would then
+    trust, so it is left out and Superset works it out from the scope.
     """
     excluded = set(f.excluded) | {c.key for c in charts if not c.dataset.has_column(f.column)}
     default_value = list(f.default) or None
@@ -476,14 +482,13 @@ def _filter(f: Filter, charts: list[Chart], chart_ids: dict[str, int]) -> dict[s
         "controlValues": {
             "multiSelect": f.multi,
             "enableEmptyFilter": f.required,
-            "defaultToFirstItem": f.first_item,
+            "defaultToFirstItem": False,
             "inverseSelection": False,
             "searchAllOptions": False,
-            "sortAscending": not f.first_item,
+            "sortAscending": not f.newest_first,
         },
         "defaultDataMask": {
             "extraFormData": extra,
-            # no value at all (not null) so that defaultToFirstItem picks one
             "filterState": {"value": default_value} if default_value else {},
             "ownState": {},
         },
@@ -492,7 +497,6 @@ def _filter(f: Filter, charts: list[Chart], chart_ids: dict[str, int]) -> dict[s
             "rootPath": ["ROOT_ID"],
             "excluded": [cid for key, cid in chart_ids.items() if key in excluded],
         },
-        "chartsInScope": [cid for key, cid in chart_ids.items() if key not in excluded],
         "tabsInScope": [],
     }
 
