@@ -4,8 +4,11 @@ One Superset for the module (conftest): the small inbox's warehouse, the
 assets imported with ``superset import-datasources`` / ``import-dashboards``,
 a commune account provisioned. Every chart of ``motcua.bi.spec`` is asked for
 its data with its saved query context (``GET /api/v1/chart/<id>/data/``) and
-its numbers compared with the figures the generator's manifest states, or,
-where the manifest states none (district lateness), with the mart itself.
+its numbers compared with the figures the generator's manifest states, or
+with figures derived without the mart that feeds the chart: province totals
+summed from the communes, the 766 progress points from the pinned counts,
+ranks and changes from the indicators, processing times and the backlog from
+the dossiers and the working-day calendar (district lateness: the mart itself).
 """
 
 from __future__ import annotations

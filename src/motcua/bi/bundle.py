@@ -464,8 +464,9 @@ def _filter(f: Filter, charts: list[Chart], chart_ids: dict[str, int]) -> dict[s
     totals under a commune filter, the backlog under a period filter) is left
     out rather than sent a filter on a column it does not have. The scope is
     ``scope.excluded`` only: the importer maps those placeholder chart ids to
-    the real ones but not ``chartsInScope``, which the browser would then
-    trust, so it is left out and Superset works it out from the scope.
+    the real ones but leaves ``chartsInScope`` as written, which would then
+    name other dashboards' charts; without it Superset works it out from the
+    scope.
     """
     excluded = set(f.excluded) | {c.key for c in charts if not c.dataset.has_column(f.column)}
     default_value = list(f.default) or None
