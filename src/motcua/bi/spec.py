@@ -1,7 +1,8 @@
 """The BI assets: datasets on the marts, charts and dashboards. Edit here, then re-import.
 
 To add a mart: one ``Dataset`` line (its columns, types and descriptions come
-from ``dbt_project/models/marts/_marts__models.yml``), and add it to
+from the marts' dbt documentation, ``dbt_project/models/marts/_marts__models.yml``
+and ``index766/_index766__models.yml``), and add it to
 ``DATASETS``. To add a chart: a ``Chart`` on a dataset (dimensions, saved
 metrics, fixed filters) and put it in a dashboard row. ``python -m motcua bi
 import`` (or ``make bi``) re-imports; README "BI: Superset" says more.
