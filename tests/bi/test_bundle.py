@@ -75,7 +75,56 @@ def test_commune_rule_covers_every_dataset_with_commune_rows() -> None:
         for ds in spec.DATASETS
         if ds.schema == "marts" and ds.has_column("commune_code") and ds.table not in shared
     }
-    assert {by_uuid[u].key for u in split["bi_only_datasets"]} == {"dq.latest_results_by_commune"}
+    # the province marts, like the warehouse's (access.secure_mart), are not opened to
+    # commune accounts: no commune rows, not shared, so BI staff only (fail closed)
+    assert {by_uuid[u].key for u in split["bi_only_datasets"]} == {
+        "dq.latest_results_by_commune",
+        "marts.province_lateness",
+        "marts.province_lateness_current",
+        "marts.province_satisfaction",
+    }
+    assert {"commune_lateness_current", "commune_scorecard_766", "commune_backlog_ageing"} <= rls
+
+
+def test_a_filter_leaves_out_the_charts_it_cannot_filter(files: dict[str, dict]) -> None:
+    """A native filter's column is applied to every chart in scope: only charts that have it."""
+    for d in spec.DASHBOARDS:
+        document = files[f"dashboards/{d.slug.replace('-', '_')}.yaml"]
+        ids = {c.key: i for i, c in enumerate(d.charts, start=1)}
+        for native in document["metadata"]["native_filter_configuration"]:
+            (target,) = native["targets"]
+            column = target["column"]["name"]
+            (f,) = [f for f in d.filters if f.id == native["id"]]
+            wanted = {
+                ids[c.key]
+                for c in d.charts
+                if c.dataset.has_column(column) and c.key not in f.excluded
+            }
+            assert set(native["scope"]["excluded"]) == set(ids.values()) - wanted, (d.slug, f.key)
+            # the importer maps scope.excluded to the real chart ids, not chartsInScope
+            assert "chartsInScope" not in native, (d.slug, f.key)
+    # e.g. the district totals are out of the commune filter, the backlog out of the period's
+    lateness = files["dashboards/motcua_tre_han.yaml"]["metadata"]["native_filter_configuration"]
+    (commune,) = [f for f in lateness if f["id"] == "NATIVE_FILTER-commune"]
+    assert len(commune["scope"]["excluded"]) == 2  # district_lateness's two of 5
+    index = files["dashboards/motcua_766.yaml"]["metadata"]["native_filter_configuration"]
+    (period,) = [f for f in index if f["id"] == "NATIVE_FILTER-period_start"]
+    assert len(period["scope"]["excluded"]) == 3  # the monthly line and the backlog's two of 6
+
+
+def test_every_dashboard_filters_by_province_and_period() -> None:
+    for d in spec.DASHBOARDS:
+        columns = {f.column for f in d.filters}
+        assert columns & {"province_name", "province_code"}, d.slug
+        assert columns & {"period_start", "survey_year"}, d.slug
+        if d is not spec.PROVINCE:
+            assert "commune_name" in columns, d.slug
+
+
+def test_a_filter_on_a_column_its_dataset_lacks_is_refused() -> None:
+    wrong = bundle.Filter("province", "Tỉnh", spec.DISTRICT_LATENESS, "province_name")
+    with pytest.raises(ValueError, match="no column province_name"):
+        bundle.Dashboard("x", "x", rows=(((spec.DISTRICT_LATENESS_TABLE, 12),),), filters=(wrong,))
 
 
 def test_the_threshold_line_is_dbts(files: dict[str, dict]) -> None:

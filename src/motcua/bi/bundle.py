@@ -63,19 +63,23 @@ def stable_uuid(*parts: str) -> str:
 
 @cache
 def documented_columns() -> dict[str, dict[str, tuple[str, str]]]:
-    """mart -> column -> (SQL type, description), from the marts' _models.yml."""
-    path = config.dbt_project_dir() / "models" / "marts" / "_marts__models.yml"
-    models = yaml.safe_load(path.read_text(encoding="utf-8"))["models"]
-    return {
-        model["name"]: {
-            col["name"]: (
-                SQL_TYPES.get(str(col.get("data_type", "text")).lower(), "TEXT"),
-                " ".join(str(col.get("description", "")).split()),
-            )
-            for col in model.get("columns", [])
-        }
-        for model in models
-    }
+    """mart -> column -> (SQL type, description), from every ``_*models.yml`` of the marts.
+
+    The marts are documented in ``_marts__models.yml`` and, for the 766 index,
+    ``index766/_index766__models.yml``: every folder of ``models/marts``.
+    """
+    root = config.dbt_project_dir() / "models" / "marts"
+    documented: dict[str, dict[str, tuple[str, str]]] = {}
+    for path in sorted(root.rglob("_*models.yml")):
+        for model in yaml.safe_load(path.read_text(encoding="utf-8"))["models"]:
+            documented[model["name"]] = {
+                col["name"]: (
+                    SQL_TYPES.get(str(col.get("data_type", "text")).lower(), "TEXT"),
+                    " ".join(str(col.get("description", "")).split()),
+                )
+                for col in model.get("columns", [])
+            }
+    return documented
 
 
 @cache
@@ -318,7 +322,10 @@ class Filter:
     multi: bool = True
     required: bool = False
     default: tuple[str, ...] = ()
-    first_item: bool = False  # default to the first value (sorted descending)
+    # newest (largest) value first in the list. Not "default to first item": Superset
+    # 6.1 selects it without applying it until "Apply filters" is clicked, so the
+    # charts would show every period under a filter that says one.
+    newest_first: bool = False
     parent: str | None = None  # key of the filter this one cascades from
     excluded: tuple[str, ...] = ()  # keys of charts it does not apply to
 
@@ -335,6 +342,17 @@ class Dashboard:
     filters: tuple[Filter, ...] = ()
     description: str = ""
     height: int = 60
+
+    def __post_init__(self) -> None:
+        keys = {chart.key for chart in self.charts}
+        filters = {f.key for f in self.filters}
+        for f in self.filters:
+            if not f.dataset.has_column(f.column):
+                raise ValueError(f"filter {f.key}: {f.dataset.key} has no column {f.column}")
+            if unknown := set(f.excluded) - keys:
+                raise ValueError(f"filter {f.key} excludes charts not on {self.slug}: {unknown}")
+            if f.parent is not None and f.parent not in filters:
+                raise ValueError(f"filter {f.key}: no parent filter {f.parent} on {self.slug}")
 
     @property
     def uuid(self) -> str:
@@ -438,7 +456,19 @@ def _dataset(ds: Dataset, db_uuid: str) -> dict[str, Any]:
     }
 
 
-def _filter(f: Filter, chart_ids: dict[str, int]) -> dict[str, Any]:
+def _filter(f: Filter, charts: list[Chart], chart_ids: dict[str, int]) -> dict[str, Any]:
+    """A native filter; out of its scope the charts it names and those it cannot filter.
+
+    A native filter applies its column to every chart in scope, whatever the
+    chart's dataset: a chart whose dataset has no such column (the district
+    totals under a commune filter, the backlog under a period filter) is left
+    out rather than sent a filter on a column it does not have. The scope is
+    ``scope.excluded`` only: the importer maps those placeholder chart ids to
+    the real ones but leaves ``chartsInScope`` as written, which would then
+    name other dashboards' charts; without it Superset works it out from the
+    scope.
+    """
+    excluded = set(f.excluded) | {c.key for c in charts if not c.dataset.has_column(f.column)}
     default_value = list(f.default) or None
     extra: dict[str, Any] = {}
     if default_value:
@@ -453,23 +483,21 @@ def _filter(f: Filter, chart_ids: dict[str, int]) -> dict[str, Any]:
         "controlValues": {
             "multiSelect": f.multi,
             "enableEmptyFilter": f.required,
-            "defaultToFirstItem": f.first_item,
+            "defaultToFirstItem": False,
             "inverseSelection": False,
             "searchAllOptions": False,
-            "sortAscending": not f.first_item,
+            "sortAscending": not f.newest_first,
         },
         "defaultDataMask": {
             "extraFormData": extra,
-            # no value at all (not null) so that defaultToFirstItem picks one
             "filterState": {"value": default_value} if default_value else {},
             "ownState": {},
         },
         "description": "",
         "scope": {
             "rootPath": ["ROOT_ID"],
-            "excluded": [chart_ids[key] for key in f.excluded],
+            "excluded": [cid for key, cid in chart_ids.items() if key in excluded],
         },
-        "chartsInScope": [cid for key, cid in chart_ids.items() if key not in f.excluded],
         "tabsInScope": [],
     }
 
@@ -520,7 +548,7 @@ def _dashboard(d: Dashboard) -> dict[str, Any]:
         "uuid": d.uuid,
         "position": position,
         "metadata": {
-            "native_filter_configuration": [_filter(f, chart_ids) for f in d.filters],
+            "native_filter_configuration": [_filter(f, d.charts, chart_ids) for f in d.filters],
             "chart_configuration": {},
             "global_chart_configuration": {},
             "color_scheme": "supersetColors",
