@@ -32,6 +32,7 @@ from pathlib import Path
 import psycopg
 
 from motcua import config
+from motcua.orchestration.dbt_group import COSMOS_ENV
 from motcua.orchestration.defaults import WAREHOUSE_CONN_ID
 from motcua.warehouse import run_lock
 
@@ -152,6 +153,7 @@ def airflow_env(settings: RunSettings, home: Path | None = None) -> dict[str, st
             # /tmp/cosmos that other projects and warehouses overwrite: the producers
             # then reuse the partial parse the set-up's `dbt parse` has just written
             "AIRFLOW__COSMOS__CACHE_DIR": str(home / "cosmos_cache"),
+            **COSMOS_ENV,  # as in the deployment's image
             f"AIRFLOW_CONN_{WAREHOUSE_CONN_ID.upper()}": settings.warehouse_url,
             **config.launcher_env(settings.warehouse_url, settings.inbox, settings.run_date),
             **config.dbt_env(settings.warehouse_url),
