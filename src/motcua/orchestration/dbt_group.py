@@ -233,7 +233,8 @@ def watcher_classes() -> dict[type, type]:
 
         mixin = model_with_tests_mixin()
         for base in (DbtRunWatcherOperator, DbtSeedWatcherOperator):
-            name = base.__name__.replace("Dbt", "", 1).replace("Operator", "WithTests")
+            # DbtRunWatcherWithTestsOperator...: the UI's operator column still says Dbt...
+            name = base.__name__.replace("Operator", "WithTestsOperator")
             _WATCHER_CLASSES[base] = type(name, (mixin, base), {"__module__": __name__})
     return _WATCHER_CLASSES
 
