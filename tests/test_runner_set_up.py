@@ -24,9 +24,7 @@ from tests.conftest import create_database, drop_database
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the dbt project's sources, with a (fake) manifest and partial parse."""
     dest = tmp_path / "dbt_project"
-    shutil.copytree(
-        config.dbt_project_dir(), dest, ignore=shutil.ignore_patterns("target", "logs")
-    )
+    shutil.copytree(config.dbt_project_dir(), dest, ignore=shutil.ignore_patterns("target", "logs"))
     monkeypatch.setenv("MOTCUA_DBT_PROJECT_DIR", str(dest))
     return dest
 
@@ -113,3 +111,14 @@ def test_an_empty_metadata_database_is_migrated(
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("drop table alembic_version")
     assert _set_up(env, tmp_path / "logs2", monkeypatch) == ["airflow db"]
+
+
+def test_another_dbt_command_rewriting_the_manifest_makes_the_next_run_reparse(
+    tmp_path: Path, project: Path, meta: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lint's ``dbt parse`` (another profile, target) leaves a partial parse tasks cannot use."""
+    env = _env(tmp_path, meta)
+    _set_up(env, tmp_path / "logs1", monkeypatch)
+    (project / "target" / "partial_parse.msgpack").write_bytes(b"another target's")
+    assert _set_up(env, tmp_path / "logs2", monkeypatch) == ["dbt parse"]
+    assert _set_up(env, tmp_path / "logs3", monkeypatch) == []

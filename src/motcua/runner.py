@@ -280,17 +280,23 @@ def _parse_stamp() -> Path:
 def parse_key(env: dict[str, str]) -> str | None:
     """What ``dbt parse``'s manifest and partial parse depend on, hashed; None when missing.
 
-    The project's files (not its ``target/`` and ``logs/``), dbt's version and
+    The project's files (not its ``target/`` and ``logs/``), dbt's version,
     the value of every environment variable the project reads (``env_var``:
-    the connection settings, the province...).
+    the connection settings, the province...), and the manifest and partial
+    parse themselves (size, modification time).
     """
     from importlib.metadata import version
 
     project = config.dbt_project_dir()
-    target = project / "target"
-    if not (target / "manifest.json").is_file() or not (target / "partial_parse.msgpack").is_file():
+    outputs = [project / "target" / name for name in ("manifest.json", "partial_parse.msgpack")]
+    if not all(path.is_file() for path in outputs):
         return None
     digest = hashlib.sha256()
+    # ... and the outputs as this parse left them: another dbt command writing them
+    # since (a lint's parse with another profile or target) makes the next run reparse
+    for path in outputs:
+        stat = path.stat()
+        digest.update(f"{path.name} {stat.st_size} {stat.st_mtime_ns}\0".encode())
     names: set[str] = set()
     for path in sorted(project.rglob("*")):
         rel = path.relative_to(project)
