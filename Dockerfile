@@ -17,7 +17,8 @@ ENV MOTCUA_HOME=/opt/motcua \
     SCARF_ANALYTICS=false \
     AIRFLOW__COSMOS__ENABLE_TELEMETRY=False \
     DBT_SEND_ANONYMOUS_USAGE_STATS=False \
-    GX_ANALYTICS_ENABLED=False
+    GX_ANALYTICS_ENABLED=False \
+    AIRFLOW__COSMOS__ENABLE_WATCHER_RELIABLE_RETRY=False
 # the manifest Cosmos renders the DAG from (no database needed to parse)
 RUN cd /opt/motcua/dbt_project && WH_HOST=x WH_PORT=5432 WH_USER=x WH_DBNAME=x \
     dbt parse --project-dir . --profiles-dir . --quiet

@@ -14,7 +14,7 @@ Every night at **01:00 Asia/Ho_Chi_Minh**:
 3. `transform` (dbt via Cosmos, from the precompiled manifest): one
    `dbt build` (its task `dbt_producer_watcher`) of the seeds, staging,
    quarantine, intermediate and ops models, each model's tests right after
-   it; each model and its tests keep a task that shows their outcome;
+   it; each model keeps a task that shows its outcome and its tests';
 4. `check_pipeline`: the blocking Great Expectations suites (files reconcile,
    no duplicate dossier, closed vocabularies...): if the numbers cannot be
    trusted the run stops here and the marts BI tools read stay as they were;

@@ -18,13 +18,15 @@ that fails alerts even when nothing inside Airflow could (see
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -32,6 +34,7 @@ from pathlib import Path
 import psycopg
 
 from motcua import config
+from motcua.orchestration.dbt_group import COSMOS_ENV
 from motcua.orchestration.defaults import WAREHOUSE_CONN_ID
 from motcua.warehouse import run_lock
 
@@ -152,6 +155,7 @@ def airflow_env(settings: RunSettings, home: Path | None = None) -> dict[str, st
             # /tmp/cosmos that other projects and warehouses overwrite: the producers
             # then reuse the partial parse the set-up's `dbt parse` has just written
             "AIRFLOW__COSMOS__CACHE_DIR": str(home / "cosmos_cache"),
+            **COSMOS_ENV,  # as in the deployment's image
             f"AIRFLOW_CONN_{WAREHOUSE_CONN_ID.upper()}": settings.warehouse_url,
             **config.launcher_env(settings.warehouse_url, settings.inbox, settings.run_date),
             **config.dbt_env(settings.warehouse_url),
@@ -235,8 +239,106 @@ def migrate_airflow(env: dict[str, str], logs: Path) -> None:
 
 
 def set_up(env: dict[str, str], logs: Path) -> None:
-    """``dbt parse`` and ``airflow db migrate``: independent, so at the same time."""
-    _run_together([_dbt_parse_step(logs), _migrate_step(logs)], env)
+    """``dbt parse`` and ``airflow db migrate``, each unless already done for this state.
+
+    Independent, so at the same time. Each is skipped when its stamp shows it
+    ran, and succeeded, for exactly what it would see now (:func:`parse_key`,
+    :func:`migrate_key`): a second ``make run`` with nothing changed starts
+    the DAG at once. A skipped step's log says so.
+    """
+    steps: list[tuple[list[str], Path]] = []
+    todo: list[tuple[Path, Callable[[], str | None]]] = []
+    for step, key, stamp in (
+        (_dbt_parse_step(logs), lambda: parse_key(env), _parse_stamp()),
+        (_migrate_step(logs), lambda: migrate_key(env), _migrate_stamp(env)),
+    ):
+        current = key()
+        if current is not None and _stamped(stamp) == current:
+            step[1].write_text(f"skipped: already done for this state ({stamp})\n", "utf-8")
+            continue
+        stamp.unlink(missing_ok=True)
+        steps.append(step)
+        todo.append((stamp, key))
+    _run_together(steps, env)
+    for stamp, key in todo:
+        done = key()
+        if done is not None:
+            stamp.write_text(done, encoding="utf-8")
+
+
+def _stamped(stamp: Path) -> str | None:
+    try:
+        return stamp.read_text(encoding="utf-8")
+    except OSError:
+        return None
+
+
+def _parse_stamp() -> Path:
+    return config.dbt_project_dir() / "target" / ".motcua-parse-key"
+
+
+def parse_key(env: dict[str, str]) -> str | None:
+    """What ``dbt parse``'s manifest and partial parse depend on, hashed; None when missing.
+
+    The project's files (not its ``target/`` and ``logs/``), dbt's version,
+    the value of every environment variable the project reads (``env_var``:
+    the connection settings, the province...), and the manifest and partial
+    parse themselves (size, modification time).
+    """
+    from importlib.metadata import version
+
+    project = config.dbt_project_dir()
+    outputs = [project / "target" / name for name in ("manifest.json", "partial_parse.msgpack")]
+    if not all(path.is_file() for path in outputs):
+        return None
+    digest = hashlib.sha256()
+    # ... and the outputs as this parse left them: another dbt command writing them
+    # since (a lint's parse with another profile or target) makes the next run reparse
+    for path in outputs:
+        stat = path.stat()
+        digest.update(f"{path.name} {stat.st_size} {stat.st_mtime_ns}\0".encode())
+    names: set[str] = set()
+    for path in sorted(project.rglob("*")):
+        rel = path.relative_to(project)
+        if rel.parts[0] in {"target", "logs", "dbt_packages"} or not path.is_file():
+            continue
+        content = path.read_bytes()
+        digest.update(f"{rel}\0".encode())
+        digest.update(content)
+        names.update(m.decode() for m in _ENV_VAR.findall(content))
+    digest.update(f"dbt-core {version('dbt-core')} dbt-postgres {version('dbt-postgres')}".encode())
+    # (not the run date: read by a macro at run time, dbt's partial parse ignores it)
+    for name in sorted(names - {config.RUN_DATE_ENV}):
+        digest.update(f"\0{name}={env.get(name, '')}".encode())
+    return digest.hexdigest()
+
+
+_ENV_VAR = re.compile(rb"""env_var\(\s*['"]([A-Za-z0-9_]+)['"]""")
+
+
+def _migrate_stamp(env: dict[str, str]) -> Path:
+    return Path(env["AIRFLOW_HOME"]) / ".motcua-migrated"
+
+
+def migrate_key(env: dict[str, str]) -> str | None:
+    """Airflow's version and the metadata database's schema revision (hashed with its URL).
+
+    None when the database has no schema yet or cannot be read: then it is
+    migrated (``airflow db migrate`` is a no-op at head, but costs an Airflow
+    start-up).
+    """
+    from importlib.metadata import version
+
+    url = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+    try:
+        with psycopg.connect(url.replace("postgresql+psycopg2://", "postgresql://", 1)) as conn:
+            row = conn.execute("select version_num from alembic_version").fetchone()
+    except psycopg.Error:
+        return None
+    if row is None:
+        return None
+    where = hashlib.sha256(url.encode()).hexdigest()[:16]
+    return f"apache-airflow-core {version('apache-airflow-core')} revision {row[0]} db {where}"
 
 
 def run_dag(env: dict[str, str], run_date: date, logs: Path) -> None:

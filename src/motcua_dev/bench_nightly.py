@@ -125,8 +125,9 @@ def _direct_child(url: str, inbox: Path, run_date: date) -> tuple[float, dict[st
     # set-up, untimed like make run's: `dbt parse` for this warehouse
     _dbt(url, run_date, "parse")
     cmd = [sys.executable, "-m", "motcua_dev.bench_nightly", "--direct", url, str(inbox)]
+    cmd += [run_date.isoformat(), str(_direct_target[-1])]  # the child's own dbt target
     start = time.perf_counter()
-    done = subprocess.run([*cmd, run_date.isoformat()], capture_output=True, text=True, check=False)
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"direct night failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
@@ -328,6 +329,7 @@ def generated_nights(work: Path, dossiers: int, fraction: float) -> list[Night]:
 
 def main(dossiers: list[int], fraction: float = 0.005) -> None:
     """Print the comparison for the sample (and each ``dossiers``), then the parse overhead."""
+    config.local_dir().mkdir(parents=True, exist_ok=True)  # a fresh clone has no .local/ yet
     work = Path(tempfile.mkdtemp(prefix="motcua-bench-nightly-", dir=config.local_dir()))
     os.environ["DQ_ALERT_OUTBOX"] = str(work / "outbox")  # both sides write their alert there
     _direct_target.append(work / "direct_target")
@@ -348,7 +350,8 @@ def main(dossiers: list[int], fraction: float = 0.005) -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--direct"]:
-        url, inbox, day = sys.argv[2:5]
+        url, inbox, day, target = sys.argv[2:6]
+        _direct_target.append(Path(target))
         print(json.dumps(direct_night(url, Path(inbox), config.parse_run_date(day))))
     else:
         main([int(n) for n in sys.argv[1:]])

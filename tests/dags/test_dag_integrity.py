@@ -82,9 +82,30 @@ def test_nightly_dag_shape(dagbag) -> None:
     } <= ids  # fmt: skip
     prepare = {t for t in ids if t.startswith("transform.")}
     publish = {t for t in ids if t.startswith("publish.")}
-    assert any(t.endswith(".run") for t in prepare) and any(t.endswith(".test") for t in prepare)
-    assert {"publish.fct_dossier.run", "publish.commune_lateness.run"} <= publish
-    assert not any(".fct_dossier." in t or ".commune_lateness." in t for t in prepare)
+    assert {"publish.fct_dossier_run", "publish.commune_lateness_run"} <= publish
+    assert not any(t.endswith((".fct_dossier_run", ".commune_lateness_run")) for t in prepare)
+    # one task per model or seed, reporting its data tests too: no task of tests alone
+    from motcua.orchestration.dbt_group import watcher_classes
+
+    folded = set(watcher_classes().values())
+    consumers = {t for t in prepare | publish if not t.endswith(("_watcher", "_watcher_done"))}
+    assert consumers and all(type(dag.get_task(t)) in folded for t in consumers)
+    assert {t.rsplit("_", 1)[-1] for t in consumers} == {"run", "seed"}
+    fct = dag.get_task("publish.fct_dossier_run")
+    assert fct.base_cmd == ["build"]  # a retry rebuilds the model and runs its tests
+    manifest = json.loads(
+        (config.dbt_project_dir() / "target" / "manifest.json").read_text(encoding="utf-8")
+    )
+    assert set(fct.model_tests) == {
+        uid
+        for uid, node in manifest["nodes"].items()
+        if node["resource_type"] == "test"
+        and "model.motcua.fct_dossier" in node["depends_on"]["nodes"]
+    }
+    for group in ("transform", "publish"):  # the build keeps the data tests, not the unit tests
+        flags = dag.get_task(f"{group}.dbt_producer_watcher").dbt_cmd_flags
+        types = {flags[i + 1] for i, flag in enumerate(flags) if flag == "--resource-type"}
+        assert types == {"model", "seed", "snapshot", "test"}, group
     load = dag.get_task("load_inbox")
     assert {a.uri for a in load.outlets} == {
         "postgres://warehouse:5432/warehouse/raw/onestop_rows",
@@ -175,3 +196,42 @@ def test_parsing_imports_nothing_the_tasks_need() -> None:
     assert "cosmos" in modules  # the check sees what the DAG files import
     heavy = sorted(m for m in modules if m in HEAVY or m.startswith(tuple(f"{h}." for h in HEAVY)))
     assert heavy == []
+
+
+def test_each_model_task_covers_the_tests_its_groups_build_runs(dagbag) -> None:
+    """The transform build (``--exclude`` the marts) leaves out a test touching a mart.
+
+    Such a test (a staging model's relationships to a mart, a vocabulary
+    check on a mart's column) runs in the publish build, and is reported by
+    the mart's task there: each producer waits for the same lists its model
+    tasks report, and every test a group runs is reported by a model task.
+    """
+    dag = dagbag.dags["motcua_nightly"]
+    manifest = json.loads(
+        (config.dbt_project_dir() / "target" / "manifest.json").read_text(encoding="utf-8")
+    )
+    tests = {uid: n for uid, n in manifest["nodes"].items() if n["resource_type"] == "test"}
+    marts = {uid for uid, n in manifest["nodes"].items() if n["path"].startswith("marts/")}
+    for group in ("transform", "publish"):
+        producer = dag.get_task(f"{group}.dbt_producer_watcher")
+        reported = {
+            t: dag.get_task(t).model_tests
+            for t in dag.task_ids
+            if t.startswith(f"{group}.") and hasattr(dag.get_task(t), "model_tests")
+        }
+        assert {dag.get_task(t).model_unique_id: list(v) for t, v in reported.items() if v} == {
+            k: v for k, v in producer.tests_per_model.items() if not k.startswith("source.")
+        }
+        covered = {test for v in reported.values() for test in v}
+        # (a source's tests, no task of their own, fail the build and so the group)
+        with_model = {
+            uid
+            for uid, n in tests.items()
+            if any(p.startswith(("model.", "seed.")) for p in n["depends_on"]["nodes"])
+        }
+        runs_here = {
+            uid
+            for uid in with_model
+            if (group == "publish") == bool(marts & set(tests[uid]["depends_on"]["nodes"]))
+        }
+        assert covered == runs_here, group

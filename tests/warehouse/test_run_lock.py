@@ -159,3 +159,24 @@ def _run_in_own_group(cmd: list[str], env: dict[str, str]) -> tuple[int, str, st
         out, err = proc.communicate()
         raise AssertionError(f"the second run did not stop: it ran\n{out}{err}") from None
     return proc.returncode, out, err
+
+
+def test_the_tasks_of_a_make_run_recheck_the_runner_on_one_session(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runner = run_lock.acquire(db_url, RUNNER)
+    probe = run_lock.probe(db_url, NIGHT)
+    try:
+        monkeypatch.delenv(run_lock.HOLDER_ENV, raising=False)
+        assert run_lock.runner_holds(probe) is False  # no runner named: check afresh
+        monkeypatch.setenv(run_lock.HOLDER_ENV, str(probe.info.backend_pid))
+        assert run_lock.runner_holds(probe) is False  # that session holds nothing
+        monkeypatch.setenv(run_lock.HOLDER_ENV, str(runner.backend_pid))
+        assert run_lock.runner_holds(probe) is True
+        assert run_lock.holders(probe)[0].pid == runner.backend_pid  # the probe holds nothing
+        assert len(run_lock.holders(probe)) == 1
+    finally:
+        runner.release()
+    assert run_lock.runner_holds(probe) is False  # the runner's session ended
+    probe.close()
+    assert run_lock.runner_holds(probe) is False  # a broken probe: check afresh

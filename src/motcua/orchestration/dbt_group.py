@@ -4,10 +4,21 @@ Cosmos renders each group from the precompiled manifest (``LoadMode.DBT_MANIFEST
 ``dbt_project/target/manifest.json``, made by ``dbt parse`` during set-up; no
 dbt call at parse time) in ``ExecutionMode.WATCHER``: one *producer* task runs
 a single ``dbt build`` of the group's selection with dbt's own threads and
-records each node's outcome in XCom; every model (and its data tests, right
-after it) keeps a task of its own that reports that outcome, so the Airflow
-UI still shows model by model what was built, failed or skipped. The unit
-tests are not part of the night (``BUILD_ENV``).
+records each node's outcome in XCom; every model and seed keeps a task of its
+own that reports that outcome *and its data tests'* (dbt ran them right after
+it, in the same build), so the Airflow UI still shows model by model what was
+built, which tests failed, or what was skipped. The unit tests are not part of
+the night (``BUILD_ENV``).
+
+Why one task per model rather than one for the model and one for its tests
+(Cosmos' ``TestBehavior.AFTER_EACH``): under ``airflow dags test`` every task
+costs a fixed start-up (task instance, API round trips, state) whatever it
+does, and these tasks only read XCom; halving their number halved the
+per-model part of the run (``docs/benchmarks.md``). The groups are rendered
+with ``TestBehavior.NONE`` (no test tasks), the producer's build is told to
+keep the data tests (Cosmos would otherwise leave them out), and each
+consumer is a :class:`ModelWithTestsWatcher`: it fails when its model failed
+or when any of its data tests did, naming them.
 
 Why the consumers come after the producer. In Cosmos' default layout the
 model tasks start beside the producer and *defer* until their model's status
@@ -25,15 +36,17 @@ Failure and retries:
 - the producer never retries (``retries=0``): Cosmos refuses a second build
   in the same run (a retry would only skip), and its ``..._done`` task, a
   leaf of the group, turns ``upstream_failed`` on any producer failure, so
-  the blocking checks and the publication cannot run on a failed build; the
-  task's failure alert goes out at once. Re-running the night is safe: files
-  already loaded are skipped and every model is idempotent;
+  the blocking checks and the publication cannot run on a failed build (a
+  failed data test fails the build too); the task's failure alert goes out at
+  once. Re-running the night is safe: files already loaded are skipped and
+  every model is idempotent;
 - a root consumer runs when the producer succeeded *or failed*
   (``one_done``), to show which model failed; when the producer did not run
   (a load failed) the consumers are skipped and the ``..._done`` task carries
   the failure downstream;
-- a consumer's own retry re-runs only its model (or its model's tests) with
-  dbt (Cosmos' fallback): idempotent, and always before the gate downstream.
+- a consumer's own retry re-runs only its model *and its tests* with ``dbt
+  build --select <model>`` (Cosmos' fallback, with ``build`` for ``run``):
+  idempotent, and always before the gate downstream.
 
 The warehouse credentials come from the Airflow connection at run time.
 """
@@ -42,7 +55,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from motcua import config
 from motcua.orchestration.defaults import WAREHOUSE_CONN_ID
@@ -68,6 +81,15 @@ DBT_ENV_TEMPLATE: dict[str, str] = {
     **config.TELEMETRY_OFF,
 }
 
+
+# Cosmos' settings for the dbt groups, the same in `make run` (motcua.runner) and in
+# the deployment's image (Dockerfile). Cosmos' "reliable retry" re-writes, at every
+# XCom the producer pushes (several per model and test), an Airflow Variable holding
+# all of them so far, compressed: quadratic, it cost the producers ~20 s on the
+# sample. Its purpose is a producer *retry*, which ours never makes (retries=0; the
+# consumers' own retries run dbt themselves): Cosmos still writes that Variable
+# once when the producer fails (its failure callback).
+COSMOS_ENV: dict[str, str] = {"AIRFLOW__COSMOS__ENABLE_WATCHER_RELIABLE_RETRY": "False"}
 
 # What the nightly run builds before its blocking checks, and what it then
 # publishes: BI tools never see marts computed from data that failed them.
@@ -116,9 +138,9 @@ def build_group(
         ),
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
-            test_behavior=TestBehavior.AFTER_EACH,
-            # a relationships test needs both of its models built: own task after both
-            should_detach_multiple_parents_tests=True,
+            # each model's tests are reported by its own task (ModelWithTestsWatcher);
+            # a relationships test counts for both of its models
+            test_behavior=TestBehavior.NONE,
             select=select or [],
             exclude=exclude or [],
         ),
@@ -128,11 +150,18 @@ def build_group(
             # Cosmos' per-event XCom writes and share the GIL with the task
             invocation_mode=InvocationMode.SUBPROCESS,
             dbt_executable_path=str(Path(sys.executable).parent / "dbt"),
-            setup_operator_args={"retries": 0, **(producer_args or {})},
+            setup_operator_args={
+                "retries": 0,
+                # TestBehavior.NONE makes Cosmos restrict the build to these resource
+                # types; the data tests are added back (unit tests stay out: BUILD_ENV)
+                "dbt_cmd_flags": ["--resource-type", "test"],
+                **(producer_args or {}),
+            },
         ),
         # the marts' assets are declared from the manifest (motcua.orchestration.assets)
         operator_args={"append_env": True, "emit_datasets": False},
     )
+    fold_tests_into_models(group, selected=bool(select))
     consumers_after_producer(group)
     return group
 
@@ -148,3 +177,126 @@ def consumers_after_producer(group: Any) -> None:
         if hasattr(task, "producer_task_id") and task.upstream_task_ids.isdisjoint(ids):
             producer >> task
             task.trigger_rule = TriggerRule.ONE_DONE
+
+
+def fold_tests_into_models(group: Any, *, selected: bool) -> None:
+    """Make each model's (and seed's) task report its data tests too (see the module's text).
+
+    Cosmos builds the tasks; their class is then narrowed to the matching
+    :func:`watcher_classes` subclass, which only overrides how the outcome is
+    read and what a retry runs. A model's tests are those of the group's dbt
+    graph that *this group's build runs*: with ``--exclude`` (``selected``
+    false) dbt leaves out a test one of whose models is excluded (it runs in
+    the group that builds that model: a relationships test from a staging
+    model to a mart runs with the marts); with ``--select`` it runs every
+    test of a selected model. The producer aggregates the same lists (its
+    ``tests_per_model``), so that every model's verdict arrives.
+    """
+    graph = group.dbt_graph
+    built = {"model", "seed", "snapshot"}
+    left_out: set[str] = (
+        set()
+        if selected
+        else {
+            uid
+            for uid, node in graph.nodes.items()
+            if node.resource_type.value in built and uid not in graph.filtered_nodes
+        }
+    )
+    tests_per_model = {
+        uid: sorted(t for t in tests if left_out.isdisjoint(graph.nodes[t].depends_on))
+        for uid, tests in graph.tests_per_model.items()
+    }
+    classes = watcher_classes()
+    for task in group.iter_tasks():
+        if task.task_id.endswith(f".{PRODUCER_TASK_ID}"):
+            task.tests_per_model = {uid: tests for uid, tests in tests_per_model.items() if tests}
+            continue
+        folded = classes.get(type(task))
+        if folded is None:
+            continue
+        task.__class__ = folded
+        task.model_tests = tuple(tests_per_model.get(task.model_unique_id, ()))
+
+
+_WATCHER_CLASSES: dict[type, type] = {}
+
+
+def watcher_classes() -> dict[type, type]:
+    """Cosmos' model and seed watcher classes -> their :class:`ModelWithTestsWatcher` kind.
+
+    Built on first use: Cosmos' operators are imported only when a DAG file
+    builds a group, not when this module is imported.
+    """
+    if not _WATCHER_CLASSES:
+        from cosmos.operators.watcher import DbtRunWatcherOperator, DbtSeedWatcherOperator
+
+        mixin = model_with_tests_mixin()
+        for base in (DbtRunWatcherOperator, DbtSeedWatcherOperator):
+            # DbtRunWatcherWithTestsOperator...: the UI's operator column still says Dbt...
+            name = base.__name__.replace("Operator", "WithTestsOperator")
+            _WATCHER_CLASSES[base] = type(name, (mixin, base), {"__module__": __name__})
+    return _WATCHER_CLASSES
+
+
+_MIXIN: list[type] = []
+
+
+def model_with_tests_mixin() -> type:
+    """The behaviour both folded watcher classes share (see :class:`ModelWithTestsWatcher`)."""
+    if _MIXIN:
+        return _MIXIN[0]
+
+    class ModelWithTestsWatcher:
+        """A Cosmos watcher that also fails when one of its model's data tests failed.
+
+        The model's status comes first (Cosmos' own reading: failed, skipped,
+        not yet reported); once it succeeded, the tests' outcomes, which the
+        producer recorded per test. A retry runs ``dbt build`` of the model,
+        so its tests run again with it.
+        """
+
+        model_tests: tuple[str, ...] = ()
+        # the retry's dbt command (Cosmos' fallback): the model and its tests
+        base_cmd: ClassVar[list[str]] = ["build"]
+
+        def poke(self, context: Any) -> bool:
+            done = super().poke(context)  # type: ignore[misc]
+            if done and context["ti"].try_number == 1:
+                check_model_tests(self, context)
+            return bool(done)
+
+        def execute_complete(self, context: Any, event: dict[str, Any]) -> None:
+            super().execute_complete(context, event)  # type: ignore[misc]
+            if context["ti"].try_number == 1:
+                check_model_tests(self, context)
+
+    _MIXIN.append(ModelWithTestsWatcher)
+    return ModelWithTestsWatcher
+
+
+def check_model_tests(task: Any, context: Any) -> None:
+    """Raise unless all the data tests of ``task``'s model passed (or warned) in the build.
+
+    Reads the verdict the producer pushes once every test of the model has
+    finished (Cosmos' aggregate: ``pass`` or ``fail``); none means the build
+    stopped before they all ran. dbt's messages, naming each failed test and
+    its failing rows' count, are in the producer's log.
+    """
+    if not task.model_tests:
+        return
+    from airflow.sdk.exceptions import AirflowException
+    from cosmos.operators._watcher.aggregation import get_tests_status_xcom_key
+
+    ti, producer = context["ti"], task.producer_task_id
+    uid = task.model_unique_id
+    verdict = ti.xcom_pull(task_ids=producer, key=get_tests_status_xcom_key(uid))
+    names = [test.split(".")[2] for test in task.model_tests]  # test.<package>.<name>[.<hash>]
+    if verdict == "pass":
+        task.log.info("%s: its %d data tests passed: %s", uid, len(names), ", ".join(names))
+        return
+    what = "failed" if verdict == "fail" else "did not all run"
+    raise AirflowException(
+        f"{uid}: data tests {what} (one or more of: {', '.join(names)});"
+        f" dbt names each failure in the log of task {producer}"
+    )

@@ -22,6 +22,9 @@ LOAD_TASKS = ("load_inbox", "pull_api")  # the tasks that open raw batches
 # The run lock's session for this task process (see hold_run_lock): kept open
 # until the process ends, which releases it.
 _task_lock: Any = None
+# Under make run: a session that saw the runner holding the lock, asked again by
+# the next tasks of the same process (one query, no new connection each).
+_runner_probe: Any = None
 
 
 def warehouse_url() -> str:
@@ -56,16 +59,27 @@ def hold_run_lock(context: dict[str, Any]) -> None:
     ``make run`` the runner's own session holds it already (its pid in
     ``MOTCUA_RUN_LOCK_PID``) and nothing more is taken. In ``airflow dags
     test`` every task runs in one process, so the first task's session serves
-    the whole run. Raises ``WarehouseBusy`` (the task fails, then retries).
+    the whole run; likewise, under ``make run``, the first task's finding that
+    the runner holds it is re-checked by the next ones on the same session
+    (``run_lock.runner_holds``). Raises ``WarehouseBusy`` (the task fails, then
+    retries).
     """
-    global _task_lock
+    global _task_lock, _runner_probe
     from motcua.warehouse import run_lock
 
     if _task_lock is not None and _still_held(_task_lock):
         return
+    if _runner_probe is not None:
+        if run_lock.runner_holds(_runner_probe):
+            return
+        _runner_probe.close()
+        _runner_probe = None
     ti = context["ti"]
     name = f"{run_lock.NAME_PREFIX}{ti.dag_id} {ti.run_id}"
-    _task_lock = run_lock.acquire_for_task(warehouse_url(), name)
+    url = warehouse_url()
+    _task_lock = run_lock.acquire_for_task(url, name)
+    if _task_lock is None:  # the runner's: watch it from one session from now on
+        _runner_probe = run_lock.probe(url, name)
 
 
 def resolve_run_date(context: dict[str, Any]) -> date:

@@ -174,3 +174,27 @@ def acquire_for_task(url: str, name: str) -> psycopg.Connection | None:
     if not got and runner is not None and any(h.pid == runner for h in found):
         return None
     raise WarehouseBusy(found)
+
+
+def runner_holds(conn: psycopg.Connection) -> bool:
+    """Whether the ``make run`` session (``MOTCUA_RUN_LOCK_PID``) still holds it, from ``conn``.
+
+    The tasks of one ``airflow dags test`` (one process) ask this on the
+    session that first found the runner holding the lock (one query per task,
+    no new connection): False when the runner's session is gone (the server
+    restarted, the run was stopped) or ``conn`` broke, and the task then
+    checks afresh with :func:`acquire_for_task`.
+    """
+    runner = config.run_lock_holder_pid()
+    if runner is None:
+        return False
+    try:
+        found = holders(conn)
+    except psycopg.Error:
+        return False
+    return any(h.pid == runner and h.exclusive for h in found)
+
+
+def probe(url: str, name: str) -> psycopg.Connection:
+    """A session of its own for :func:`runner_holds` (it holds nothing)."""
+    return _connect(url, name)
