@@ -1,5 +1,6 @@
 {{
     config(
+        pre_hook="{{ unit_sized_settings() }}",
         indexes=[
             {'columns': ['period_type', 'period_start', 'commune_key', 'procedure_code'],
                 'unique': true},
@@ -48,25 +49,28 @@ monthly as (
     -- day. Two histograms per procedure: working days taken and legal
     -- working days (kind).
     select
-        durations.commune_key,
-        durations.procedure_code,
-        date_trunc('month', durations.done_date)::date as month_start,
-        days.kind,
-        days.working_days,
-        max(durations.procedure_name) as procedure_name,
-        sum(durations.resolved) as resolved
+        commune_key,
+        procedure_code,
+        date_trunc('month', done_date)::date as month_start,
+        'taken' as kind,
+        processing_working_days as working_days,
+        max(procedure_name) as procedure_name,
+        sum(resolved) as resolved
     from durations
-    cross join lateral (
-        values
-        ('taken', durations.processing_working_days),
-        ('legal', durations.legal_working_days)
-    ) as days (kind, working_days)
-    group by
-        durations.commune_key,
-        durations.procedure_code,
-        date_trunc('month', durations.done_date),
-        days.kind,
-        days.working_days
+    group by commune_key, procedure_code, date_trunc('month', done_date), processing_working_days
+
+    union all
+
+    select
+        commune_key,
+        procedure_code,
+        date_trunc('month', done_date)::date as month_start,
+        'legal' as kind,
+        legal_working_days as working_days,
+        max(procedure_name) as procedure_name,
+        sum(resolved) as resolved
+    from durations
+    group by commune_key, procedure_code, date_trunc('month', done_date), legal_working_days
 
 ),
 
