@@ -43,11 +43,14 @@ lint: venv
 	$(BIN)/python -m motcua_dev lint
 
 ## benchmarks: loader COPY vs psql \copy (ROWS=1000000), then full vs nightly
-## incremental dbt build for each of DOSSIERS (default 1000000 10000000), then the nightly
-## DAG through Airflow vs its steps called directly (bench-nightly)
+## incremental dbt build for each of DOSSIERS (default 1000000 10000000), the same for
+## PROVINCE_DOSSIERS (default 10000000) spread over PROVINCES (default 4) provinces of today's
+## map, then the nightly DAG through Airflow vs its steps called directly (bench-nightly)
 bench: venv
 	$(BIN)/python -m motcua_dev bench --rows $(or $(ROWS),1000000)
 	$(BIN)/python -m motcua_dev bench --build --dossiers $(or $(DOSSIERS),1000000 10000000)
+	$(BIN)/python -m motcua_dev bench --build --dossiers $(or $(PROVINCE_DOSSIERS),10000000) \
+		--provinces $(or $(PROVINCES),4)
 	$(BIN)/python -m motcua_dev bench --nightly $(if $(NIGHTLY_DOSSIERS),--dossiers $(NIGHTLY_DOSSIERS))
 
 ## the nightly DAG as make run runs it vs the same steps called directly, on the sample

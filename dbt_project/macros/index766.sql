@@ -149,10 +149,14 @@
 {#-
     The discrete percentile of a histogram: the smallest `value` whose
     cumulative count reaches `fraction` of the total (PostgreSQL's
-    percentile_disc), over rows carrying `cumulative` and `total`.
+    percentile_disc), over rows carrying `cumulative` and `total`; with
+    `condition`, over the rows that meet it only.
 -#}
-{% macro histogram_percentile(value, cumulative, total, fraction) -%}
-    min({{ value }}) filter (where {{ cumulative }} >= {{ fraction }} * {{ total }})
+{% macro histogram_percentile(value, cumulative, total, fraction, condition=none) -%}
+    min({{ value }}) filter (
+        where {{ cumulative }} >= {{ fraction }} * {{ total }}
+        {%- if condition %} and {{ condition }}{% endif %}
+    )
 {%- endmacro %}
 
 {#-

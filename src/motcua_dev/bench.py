@@ -55,7 +55,7 @@ def _fresh_db(admin_url: str, name: str) -> str:
     return config.parse_pg_url(admin_url).url(name)
 
 
-def generate(rows: int, path: Path, vary: bool = False) -> float:
+def generate(rows: int, path: Path, vary: bool = False, provinces: int = 0) -> float:
     start = time.perf_counter()
     subprocess.run(
         [
@@ -68,6 +68,7 @@ def generate(rows: int, path: Path, vary: bool = False) -> float:
             "--out",
             str(path),
             *(["--vary"] if vary else []),
+            *(["--provinces", str(provinces)] if provinces else []),
         ],
         check=True,
         stdout=subprocess.DEVNULL,
@@ -240,12 +241,14 @@ def _generate_delta(base: Path, out: Path, fraction: float, night: int) -> None:
     )
 
 
-def _bench_files(data_dir: Path, rows: int, fraction: float) -> tuple[Path, Path, float]:
+def _bench_files(
+    data_dir: Path, rows: int, fraction: float, provinces: int = 0
+) -> tuple[Path, Path, float]:
     """(base, the first night's delta, seconds) in ``data_dir``; existing files are reused."""
-    base = data_dir / f"hoso_bench_{rows}.csv"
+    base = data_dir / f"hoso_bench_{rows}{f'_p{provinces}' if provinces else ''}.csv"
     start = time.perf_counter()
     if not base.exists():
-        generate(rows, base, vary=True)
+        generate(rows, base, vary=True, provinces=provinces)
     delta = _night_delta(data_dir, base, rows, fraction, 1)
     return base, delta, time.perf_counter() - start
 
@@ -253,7 +256,8 @@ def _bench_files(data_dir: Path, rows: int, fraction: float) -> tuple[Path, Path
 def _night_delta(data_dir: Path, base: Path, rows: int, fraction: float, night: int) -> Path:
     """The ``night``-th night's delta of ``base`` in ``data_dir`` (reused when there)."""
     suffix = "" if night == 1 else f"_n{night}"
-    delta = data_dir / f"hoso_delta_{rows}_{fraction:g}{suffix}.csv"
+    spread = base.stem.removeprefix(f"hoso_bench_{rows}")  # "_p4" for a province spread
+    delta = data_dir / f"hoso_delta_{rows}{spread}_{fraction:g}{suffix}.csv"
     if not delta.exists():
         _generate_delta(base, delta, fraction, night)
     return delta
@@ -468,8 +472,12 @@ def build_size(
     data_dir: Path,
     verify: bool,
     repeats: tuple[int, int] = (REPEATS, REPEATS),
+    provinces: int = 0,
 ) -> dict:
     """``repeats`` = (full builds, each: fresh database, load, build; then nights).
+
+    ``provinces``: the inbox spread over that many provinces of today's map
+    (legacy communes of the national reference) instead of Ninh Hòa's 27.
 
     The nights follow each other on the last full build's warehouse, each
     with its own delta (0.5 % of the dossiers by default) and run date, as an
@@ -478,12 +486,16 @@ def build_size(
     """
     full_builds, night_count = repeats
     start = time.perf_counter()
-    base, first, _ = _bench_files(data_dir, rows, fraction)
+    base, first, _ = _bench_files(data_dir, rows, fraction, provinces)
     deltas = [first] + [
         _night_delta(data_dir, base, rows, fraction, n) for n in range(2, night_count + 1)
     ]
     gen_s = time.perf_counter() - start
-    print(f"{rows:,} dossiers (files ready in {gen_s:.0f} s; {_load_average()})", flush=True)
+    where = f"{provinces} provinces of today's map" if provinces else "Ninh Hòa's 27 communes"
+    print(
+        f"{rows:,} dossiers over {where} (files ready in {gen_s:.0f} s; {_load_average()})",
+        flush=True,
+    )
     fulls: list[dict] = []
     url = ""
     for attempt in range(1, full_builds + 1):
@@ -504,7 +516,7 @@ def build_size(
         " <= 5 %; dbt's fixed start-up and per-node cost dominate small builds)",
         flush=True,
     )
-    result = {"rows": rows, "full": fulls, "nights": nights, "ratio": ratio}
+    result = {"rows": rows, "provinces": provinces, "full": fulls, "nights": nights, "ratio": ratio}
     if verify:
         last_night = NIGHT_RUN_DATE + timedelta(days=night_count - 1)
         _verify(url, _Dbt(url, data_dir / f"dbt_{rows}"), last_night)
@@ -538,6 +550,7 @@ def build_main(
     data_dir: Path | None,
     verify: bool,
     repeats: tuple[int, int] = (REPEATS, REPEATS),
+    provinces: int = 0,
 ) -> None:
     admin = _admin_url()
     keep = data_dir is not None
@@ -552,7 +565,7 @@ def build_main(
     )
     try:
         for rows in sizes:
-            build_size(admin, rows, fraction, work, verify, repeats)
+            build_size(admin, rows, fraction, work, verify, repeats, provinces)
     finally:
         if not keep:
             shutil.rmtree(work, ignore_errors=True)

@@ -139,6 +139,12 @@ def main(argv: list[str] | None = None) -> None:
     b.add_argument("--verify", action="store_true", help="then compare with --full-refresh")
     b.add_argument("--full-builds", type=int, default=3, help="for a median and a spread")
     b.add_argument("--nights", type=int, default=3, help="one after the other, each its delta")
+    b.add_argument(
+        "--provinces",
+        type=int,
+        default=0,
+        help="--build: the inbox spread over N provinces of today's map (default: Ninh Hòa)",
+    )
     args = parser.parse_args(argv)
     if args.command == "test":
         sys.exit(test(args.pytest_args))
@@ -159,6 +165,7 @@ def main(argv: list[str] | None = None) -> None:
                 args.data_dir,
                 args.verify,
                 (args.full_builds, args.nights),
+                args.provinces,
             )
         else:
             bench.main(args.rows, args.memory_rows)

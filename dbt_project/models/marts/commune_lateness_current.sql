@@ -1,5 +1,6 @@
 {{
     config(
+        pre_hook="{{ unit_sized_settings() }}",
         indexes=[
             {'columns': ['period_type', 'period_start', 'commune_key'], 'unique': true},
             {'columns': ['commune_code']},

@@ -1,5 +1,6 @@
 {{
     config(
+        pre_hook="{{ unit_sized_settings() }}",
         indexes=[
             {'columns': ['commune_code', 'valid_from']},
         ]

@@ -38,8 +38,8 @@ final as (
         dossiers.as_of_date,
         dossiers.commune_key,
         dossiers.commune_code,
-        units.commune_name,
-        units.district_code,
+        unit_of_dossier.commune_name,
+        unit_of_dossier.district_code,
         dossiers.dossier_code,
         dossiers.procedure_code,
         dossiers.procedure_name,
@@ -51,8 +51,22 @@ final as (
         dossiers.working_days_to_due,
         dossiers.has_compliant_apology
     from dossiers
-    inner join units
-        on dossiers.commune_key = units.commune_key
+    -- each dossier looks its unit up by key (one index probe each): as a
+    -- join, the planner took the open dossiers for 2 rows (61,319 at 10M
+    -- dossiers over 4 provinces) and compared each with every unit version
+    -- in a nested loop, 121.7 s of the full build and 95.8 s of the night
+    -- on PostgreSQL 15; looked up, 0.56 s. commune_key is dim_commune's
+    -- key: at most one row, as the inner join gave.
+    cross join
+        lateral (
+            select
+                units.commune_name,
+                units.district_code
+            from units
+            where units.commune_key = dossiers.commune_key
+            order by units.commune_key
+            limit 1
+        ) as unit_of_dossier
     where
         dossiers.is_overdue_at_run_date
         or dossiers.working_days_to_due <= {{ var('due_soon_working_days') }}

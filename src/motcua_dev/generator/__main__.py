@@ -88,7 +88,9 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     elif args.rows is None:
         raise ValueError("bench needs --rows N (or --delta-of FILE)")
     else:
-        report = write_bench(args.out, args.rows, args.seed, args.units_csv, args.vary)
+        report = write_bench(
+            args.out, args.rows, args.seed, args.units_csv, args.vary, args.provinces
+        )
     print(json.dumps(report))
     return 0
 
@@ -159,6 +161,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--vary", action="store_true", help="own phone digits and seconds on every row"
     )
     bench.add_argument("--units-csv", type=Path, default=None)
+    bench.add_argument(
+        "--provinces",
+        type=int,
+        default=0,
+        help="spread the rows evenly over N provinces of today's map (legacy communes of the"
+        " national reference) instead of --units-csv",
+    )
     bench.set_defaults(func=_cmd_bench)
     return parser
 

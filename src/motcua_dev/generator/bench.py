@@ -18,7 +18,7 @@ from typing import Any
 
 from motcua_dev.generator import catalog as cat
 from motcua_dev.generator.dossiers import UnitProfile, random_plan, render
-from motcua_dev.generator.units import load_units
+from motcua_dev.generator.units import Unit, load_units, province_spread
 from motcua_dev.generator.variants import VariantPlanner
 from motcua_dev.generator.workdays import WorkCalendar
 
@@ -27,12 +27,11 @@ CHUNK = 20000
 FIRST_DAY, LAST_DAY = date(2016, 1, 1), date(2017, 12, 29)
 
 
-def _templates(seed: int, count: int, units_csv: Path | None) -> list[tuple[str, str]]:
+def _templates(seed: int, count: int, units: list[Unit], salt: str = "") -> list[tuple[str, str]]:
     """(code prefix, rest of the CSV line after the code) for ``count`` final states."""
-    units = load_units(units_csv)
     cal = WorkCalendar(FIRST_DAY, LAST_DAY)
     days = cal.between(FIRST_DAY, LAST_DAY - timedelta(days=60))
-    rng = random.Random(f"{seed}:bench")
+    rng = random.Random(f"{seed}:bench{salt}")
     variant = VariantPlanner("onestop", rng, len(cat.ONESTOP_HEADERS)).plain()
     profile = UnitProfile()
     buffer = io.StringIO()
@@ -72,29 +71,70 @@ def _varying(tail: str) -> tuple[str, str, str]:
     return buffer.getvalue()[:-4], "", "\r\n"
 
 
+def _template_groups(
+    seed: int, rows: int, units_csv: Path | None, provinces: int
+) -> list[list[tuple[str, str]]]:
+    """The templates rows are stamped from: one group, or one per province of the spread.
+
+    With ``provinces`` the TEMPLATES are shared out evenly between the
+    provinces (each from its own communes); the default is one group from
+    ``units_csv`` (Ninh Hòa when None), as before.
+    """
+    if not provinces:
+        return [_templates(seed, min(TEMPLATES, max(rows, 1)), load_units(units_csv))]
+    per_group = max(1, min(TEMPLATES // provinces, -(-rows // provinces)))
+    return [
+        _templates(seed, per_group, units, f":{code}") for code, units in province_spread(provinces)
+    ]
+
+
+def _picks(rng: random.Random, groups: list[list[Any]], first: int, last: int) -> list[Any]:
+    """One template per row number first+1..last: row n from group (n - 1) mod len(groups).
+
+    Round robin, so each group gets exactly its share (rows // groups, one
+    more for the first rows % groups); the template within a group at random.
+    """
+    if len(groups) == 1:
+        return rng.choices(groups[0], k=last - first)
+    picks: list[Any] = [None] * (last - first)
+    for g, group in enumerate(groups):
+        offset = (g - first) % len(groups)
+        slots = range(offset, last - first, len(groups))
+        picks[offset :: len(groups)] = rng.choices(group, k=len(slots))
+    return picks
+
+
 def write_bench(
-    path: Path, rows: int, seed: int = 1, units_csv: Path | None = None, vary: bool = False
+    path: Path,
+    rows: int,
+    seed: int = 1,
+    units_csv: Path | None = None,
+    vary: bool = False,
+    provinces: int = 0,
 ) -> dict[str, Any]:
     """Write ``rows`` rows (+ header) to ``path``; return counts and timing.
 
     ``vary``: each row also gets its own last three phone digits and seconds of
     Cập nhật lúc, so that no two rows are equal past the code (the build
     benchmark: a database must not be able to cache per-row work by value).
+    ``provinces``: the rows spread evenly over that many provinces of today's
+    map, in the legacy communes of the national reference
+    (``units.province_spread``), instead of ``units_csv``'s units.
     """
     started = time.perf_counter()
-    templates = _templates(seed, min(TEMPLATES, max(rows, 1)), units_csv)
+    groups = _template_groups(seed, rows, units_csv, provinces)
     rng = random.Random(f"{seed}:bench-pick")
     path.parent.mkdir(parents=True, exist_ok=True)
     width = max(7, len(str(rows)))
     if vary:
-        cut = [(prefix, *_varying(tail)) for prefix, tail in templates]
+        groups = [[(prefix, *_varying(tail)) for prefix, tail in group] for group in groups]
     with open(path, "w", encoding="utf-8", newline="") as handle:
         handle.write(",".join(cat.ONESTOP_HEADERS) + "\r\n")
         for first in range(0, rows, CHUNK):
             last = min(rows, first + CHUNK)
             numbers = range(first + 1, last + 1)
+            picks = _picks(rng, groups, first, last)
             if not vary:
-                picks = rng.choices(templates, k=last - first)
                 handle.write(
                     "".join(
                         f"{prefix}{n:0{width}d},{tail}"
@@ -109,14 +149,13 @@ def write_bench(
                         if mid
                         else f"{prefix}{n:0{width}d},{head}{n % 60:02d}{end}"
                     )
-                    for n, (prefix, head, mid, end) in zip(
-                        numbers, rng.choices(cut, k=last - first), strict=True
-                    )
+                    for n, (prefix, head, mid, end) in zip(numbers, picks, strict=True)
                 )
             )
     return {
         "path": str(path),
         "rows": rows,
+        "provinces": provinces,
         "bytes": path.stat().st_size,
         "seconds": round(time.perf_counter() - started, 3),
         "quarantine_rows": 0,

@@ -74,3 +74,57 @@ def load_units(path: Path | None = None, codes: Iterable[str] | None = None) -> 
         raise ValueError(f"unit code(s) not in {source}: {', '.join(missing)}")
     keep = set(wanted)
     return [u for u in units if u.code in keep]
+
+
+TODAY_MAP_FROM = "2025-07-01"  # the 1/7/2025 reform: the reference's rows of today's map
+
+
+def _reference_dir() -> Path:
+    from motcua.reference.load import DATA_DIR
+
+    return Path(DATA_DIR)
+
+
+def province_spread(count: int, reference_dir: Path | None = None) -> list[tuple[str, list[Unit]]]:
+    """``count`` provinces of today's map, each with the legacy communes that became it.
+
+    Read from the national reference (``admin_units.csv`` and
+    ``admin_unit_crosswalk.csv``, see docs/map.md): the provinces of today's
+    map sorted by code, ``count`` of them taken evenly spaced over that list
+    (one, the first; all 34 at most); for each, the communes valid before
+    the reform (through 2025-06-30, so for the bench's 2016–2017 states)
+    whose default successor lies in it, with the code and province of their
+    own time. Deterministic: the same reference gives the same spread.
+    """
+    folder = reference_dir or _reference_dir()
+    with open(folder / "admin_units.csv", encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    today = {
+        r["commune_code"]: r["province_code"] for r in rows if r["valid_from"] == TODAY_MAP_FROM
+    }
+    provinces = sorted(set(today.values()))
+    if not 1 <= count <= len(provinces):
+        raise ValueError(f"provinces: 1 to {len(provinces)} (today's map), not {count}")
+    chosen = [provinces[i * len(provinces) // count] for i in range(count)]
+    successor: dict[str, str] = {}
+    with open(folder / "admin_unit_crosswalk.csv", encoding="utf-8", newline="") as handle:
+        for link in csv.DictReader(handle):
+            if link["is_default_successor"] == "true" and link["to_valid_from"] == TODAY_MAP_FROM:
+                successor[link["from_code"]] = today[link["to_code"]]
+    legacy: dict[str, list[Unit]] = {code: [] for code in chosen}
+    for r in rows:
+        if r["valid_from"] == TODAY_MAP_FROM or r["valid_to"] != "2025-06-30":
+            continue
+        province = successor.get(r["commune_code"])
+        if province in legacy:
+            legacy[province].append(
+                Unit(
+                    code=r["commune_code"],
+                    name=r["commune_name"],
+                    unit_type=r["commune_type"],
+                    district_code=r["district_code"],
+                    district_name=r["district_name"],
+                    province_code=r["province_code"],
+                )
+            )
+    return [(code, sorted(legacy[code], key=lambda u: u.code)) for code in chosen]

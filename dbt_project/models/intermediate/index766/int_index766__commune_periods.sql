@@ -1,3 +1,5 @@
+{{ config(pre_hook="{{ unit_sized_settings() }}") }}
+
 {#-
     The counts the 766 index needs per commune (unit version) × period, on
     the grain and spine of int_reporting__commune_periods (every unit valid

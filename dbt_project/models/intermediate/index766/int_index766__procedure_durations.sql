@@ -5,6 +5,7 @@
             'legal_working_days'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        pre_hook="{{ no_jit_when_incremental() }}",
         indexes=[
             {'columns': ['commune_key', 'procedure_code', 'done_date', 'processing_working_days',
                 'legal_working_days'], 'unique': true},
@@ -22,10 +23,10 @@
     it was received took 0. Resolved = not withdrawn, with a done date (the
     docs/rules.md terms, macro dossier_rule_columns).
 
-    Incremental like int_reporting__commune_days: the dossiers with a valid
-    row arrived since the last run are counted negatively in the state this
-    ledger counted for them and positively in their current state; the
-    sums are added to the rows they touch. procedure_code '' stands for a
+    Incremental like int_reporting__commune_days (macro ledger_changes):
+    the dossiers with a valid row arrived since the last run are counted
+    negatively in the state this ledger counted for them and positively in
+    their current state; the sums are added to the rows they touch. procedure_code '' stands for a
     dossier without one (a key column cannot be null).
 -#}
 -- depends_on: {{ ref('int_onestop__rows_checked') }}
@@ -41,73 +42,7 @@ calendar as not materialized (
 
 {% if is_incremental() %}
 
-    marks as (
-
-        select
-            coalesce(
-                (select max(this_run.counted_through) from {{ this }} as this_run),
-                '-infinity'::timestamptz
-            ) as counted_through,
-            (
-                select max(dossiers.last_arrival_at)
-                from {{ ref('int_onestop__dossiers_current') }} as dossiers
-            ) as checked_through
-
-    ),
-
-    changed as (
-
-        select distinct rows_checked.dossier_code
-        from {{ ref('int_onestop__rows_checked') }} as rows_checked
-        where
-            rows_checked.is_valid
-            and rows_checked.arrival_at > (select marks.counted_through from marks)
-            and rows_checked.arrival_at <= (select marks.checked_through from marks)
-
-    ),
-
-    counted_rows as (
-
-        select rows_checked.*
-        from {{ ref('int_onestop__rows_checked') }} as rows_checked
-        where
-            rows_checked.dossier_code = any(array(select changed.dossier_code from changed))
-            and rows_checked.is_valid
-            and rows_checked.arrival_at <= (select marks.counted_through from marks)
-
-    ),
-
-    counted_states as (
-
-        select distinct on (counted_rows.dossier_code) counted_rows.*
-        from counted_rows
-        order by counted_rows.dossier_code asc, {{ dossier_version_order('counted_rows') }}
-
-    ),
-
-    counted_facts as (
-
-        select
-            commune_lookup.commune_key,
-            counted_states.procedure_code,
-            counted_states.procedure_name,
-            {{ dossier_rule_columns('counted_states') }}
-        from counted_states
-        left join {{ ref('int_units__commune_lookup') }} as commune_lookup
-            on
-                counted_states.unit_code = commune_lookup.commune_code
-                and counted_states.received_at::date between commune_lookup.lookup_from
-                and commune_lookup.lookup_to
-
-    ),
-
-    current_facts as (
-
-        select facts.*
-        from {{ ref('int_onestop__dossier_facts') }} as facts
-        where facts.dossier_code = any(array(select changed.dossier_code from changed))
-
-    ),
+    {{ ledger_changes(['procedure_code', 'procedure_name']) }},
 
     signed as (
 

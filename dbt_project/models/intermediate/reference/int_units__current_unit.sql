@@ -1,5 +1,6 @@
 {{
     config(
+        pre_hook="{{ unit_sized_settings() }}",
         indexes=[
             {'columns': ['commune_key'], 'unique': true},
             {'columns': ['run_date_commune_key']},

@@ -24,7 +24,8 @@
     run (counted_through) change it. Their state as this ledger counted it
     (the state their rows arrived by then give, same ordering as
     int_onestop__dossiers_current) is counted negatively and their current
-    state positively, and the sums are added to the days they touch. The
+    state positively, and the sums are added to the days they touch (macro
+    ledger_changes, shared with int_index766__procedure_durations). The
     cost follows the night's delta, not the history. A run after a failed
     night picks up where the last good one stopped.
 -#}
@@ -35,83 +36,10 @@ with
 
 {% if is_incremental() %}
 
-    marks as (
-
-        select
-            coalesce(
-                (select max(this_run.counted_through) from {{ this }} as this_run),
-                '-infinity'::timestamptz
-            ) as counted_through,
-            (
-                select max(dossiers.last_arrival_at)
-                from {{ ref('int_onestop__dossiers_current') }} as dossiers
-            ) as checked_through
-
-    ),
-
-    changed as (
-
-        -- dossiers with a valid row arrived since the last run
-        select distinct rows_checked.dossier_code
-        from {{ ref('int_onestop__rows_checked') }} as rows_checked
-        where
-            rows_checked.is_valid
-            and rows_checked.arrival_at > (select marks.counted_through from marks)
-            and rows_checked.arrival_at <= (select marks.checked_through from marks)
-
-    ),
-
-    counted_rows as (
-
-        -- their valid rows that the ledger has counted
-        select rows_checked.*
-        from {{ ref('int_onestop__rows_checked') }} as rows_checked
-        where
-            rows_checked.dossier_code = any(array(select changed.dossier_code from changed))
-            and rows_checked.is_valid
-            and rows_checked.arrival_at <= (select marks.counted_through from marks)
-
-    ),
-
-    counted_states as (
-
-        select distinct on (counted_rows.dossier_code) counted_rows.*
-        from counted_rows
-        order by counted_rows.dossier_code asc, {{ dossier_version_order('counted_rows') }}
-
-    ),
-
-    counted_facts as (
-
-        select
-            counted_states.dossier_code,
-            commune_lookup.commune_key,
-            counted_states.channel,
-            {{ dossier_rule_columns('counted_states') }},
-            counted_states.address_present,
-            counted_states.phone_valid,
-            counted_states.email_valid,
-            counted_states.e_result,
-            counted_states.digitised,
-            counted_states.has_fee,
-            counted_states.paid_online,
-            counted_states.rated_dissatisfied
-        from counted_states
-        left join {{ ref('int_units__commune_lookup') }} as commune_lookup
-            on
-                counted_states.unit_code = commune_lookup.commune_code
-                and counted_states.received_at::date between commune_lookup.lookup_from
-                and commune_lookup.lookup_to
-
-    ),
-
-    current_facts as (
-
-        select facts.*
-        from {{ ref('int_onestop__dossier_facts') }} as facts
-        where facts.dossier_code = any(array(select changed.dossier_code from changed))
-
-    ),
+    {{ ledger_changes([
+        'dossier_code', 'channel', 'address_present', 'phone_valid', 'email_valid', 'e_result',
+        'digitised', 'has_fee', 'paid_online', 'rated_dissatisfied',
+    ]) }},
 
     events as (
 

@@ -1,8 +1,9 @@
 {#- no JIT: the estimates of the month series and windows below run to
     millions of rows for what are thousands, and PostgreSQL (a build with JIT)
     compiled the query's ~150 functions with inlining every night: on
-    PostgreSQL 15 at 1M dossiers, 5.2-6.4 s with JIT, 0.15-0.23 s without -#}
-{{ config(pre_hook="set local jit = off") }}
+    PostgreSQL 15 at 1M dossiers, 5.2-6.4 s with JIT, 0.15-0.23 s without
+    (macro unit_sized_settings) -#}
+{{ config(pre_hook="{{ unit_sized_settings() }}") }}
 
 {#-
     Counts per commune (unit version) × period, with a row for every unit

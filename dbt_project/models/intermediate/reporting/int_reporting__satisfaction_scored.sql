@@ -1,3 +1,5 @@
+{{ config(pre_hook="{{ unit_sized_settings() }}") }}
+
 {#-
     Satisfaction index per commune (unit version), per district (survey
     years to 2024: districts were abolished on 1/7/2025) and per province,

@@ -1,5 +1,6 @@
 {{
     config(
+        pre_hook="{{ unit_sized_settings() }}",
         indexes=[
             {'columns': ['period_type', 'period_start', 'commune_key', 'procedure_code'],
                 'unique': true},
@@ -22,6 +23,7 @@ with
 
 durations as (
 
+    -- nothing after run_date counts in any period
     select * from {{ ref('int_index766__procedure_durations') }}
     where resolved <> 0 and done_date <= '{{ run_date() }}'::date
 
@@ -39,146 +41,117 @@ units as (
 
 ),
 
-in_period as (
+monthly as (
+
+    -- the ledger's days summed per month first: a period is whole months
+    -- up to its cut-off (period_end, or run_date, past which nothing is
+    -- left), so each ledger row meets its periods once per month, not per
+    -- day. Two histograms per procedure: working days taken and legal
+    -- working days (kind).
+    select
+        commune_key,
+        procedure_code,
+        date_trunc('month', done_date)::date as month_start,
+        'taken' as kind,
+        processing_working_days as working_days,
+        max(procedure_name) as procedure_name,
+        sum(resolved) as resolved
+    from durations
+    group by commune_key, procedure_code, date_trunc('month', done_date), processing_working_days
+
+    union all
 
     select
-        durations.commune_key,
+        commune_key,
+        procedure_code,
+        date_trunc('month', done_date)::date as month_start,
+        'legal' as kind,
+        legal_working_days as working_days,
+        max(procedure_name) as procedure_name,
+        sum(resolved) as resolved
+    from durations
+    group by commune_key, procedure_code, date_trunc('month', done_date), legal_working_days
+
+),
+
+histograms as (
+
+    select
+        monthly.commune_key,
         periods.period_type,
         periods.period_start,
         periods.period_end,
-        durations.procedure_code,
-        durations.procedure_name,
-        durations.processing_working_days,
-        durations.legal_working_days,
-        durations.resolved
-    from durations
+        monthly.procedure_code,
+        monthly.kind,
+        monthly.working_days,
+        max(monthly.procedure_name) as procedure_name,
+        sum(monthly.resolved) as resolved
+    from monthly
     inner join periods
-        on durations.done_date between periods.period_start and periods.cut_off_date
+        on monthly.month_start between periods.period_start and periods.cut_off_date
+    group by
+        monthly.commune_key,
+        periods.period_type,
+        periods.period_start,
+        periods.period_end,
+        monthly.procedure_code,
+        monthly.kind,
+        monthly.working_days
 
 ),
 
-taken as (
+cumulative as (
 
     select
-        commune_key,
-        period_type,
-        period_start,
-        procedure_code,
-        processing_working_days as working_days,
-        sum(resolved) as resolved
-    from in_period
-    group by commune_key, period_type, period_start, procedure_code, processing_working_days
-
-),
-
-legal as (
-
-    select
-        commune_key,
-        period_type,
-        period_start,
-        procedure_code,
-        legal_working_days as working_days,
-        sum(resolved) as resolved
-    from in_period
-    group by commune_key, period_type, period_start, procedure_code, legal_working_days
-
-),
-
-taken_cumulative as (
-
-    select
-        taken.*,
-        sum(taken.resolved) over by_days as cumulative,
-        sum(taken.resolved) over by_group as total
-    from taken
+        histograms.*,
+        sum(histograms.resolved) over by_days as cumulative,
+        sum(histograms.resolved) over by_group as total
+    from histograms
     window
         by_group as (
             partition by
-                taken.commune_key,
-                taken.period_type,
-                taken.period_start,
-                taken.procedure_code
+                histograms.commune_key,
+                histograms.period_type,
+                histograms.period_start,
+                histograms.procedure_code,
+                histograms.kind
         ),
         by_days as (
             partition by
-                taken.commune_key,
-                taken.period_type,
-                taken.period_start,
-                taken.procedure_code
-            order by taken.working_days
+                histograms.commune_key,
+                histograms.period_type,
+                histograms.period_start,
+                histograms.procedure_code,
+                histograms.kind
+            order by histograms.working_days
         )
 
 ),
 
-legal_cumulative as (
+summary as (
 
-    select
-        legal.*,
-        sum(legal.resolved) over by_days as cumulative,
-        sum(legal.resolved) over by_group as total
-    from legal
-    window
-        by_group as (
-            partition by
-                legal.commune_key,
-                legal.period_type,
-                legal.period_start,
-                legal.procedure_code
-        ),
-        by_days as (
-            partition by
-                legal.commune_key,
-                legal.period_type,
-                legal.period_start,
-                legal.procedure_code
-            order by legal.working_days
-        )
-
-),
-
-taken_summary as (
-
-    select
-        commune_key,
-        period_type,
-        period_start,
-        procedure_code,
-        sum(resolved)::bigint as resolved,
-        round(sum(working_days * resolved)::numeric / sum(resolved), 2) as mean_working_days,
-        {{ histogram_percentile('working_days', 'cumulative', 'total', 0.5) }}
-            as median_working_days,
-        {{ histogram_percentile('working_days', 'cumulative', 'total', 0.9) }}
-            as p90_working_days
-    from taken_cumulative
-    group by commune_key, period_type, period_start, procedure_code
-
-),
-
-legal_summary as (
-
-    select
-        commune_key,
-        period_type,
-        period_start,
-        procedure_code,
-        {{ histogram_percentile('working_days', 'cumulative', 'total', 0.5) }}
-            as legal_working_days
-    from legal_cumulative
-    group by commune_key, period_type, period_start, procedure_code
-
-),
-
-names as (
-
+    -- one pass per commune × period × procedure, both histograms at once:
+    -- no join between summaries the planner could not size
     select
         commune_key,
         period_type,
         period_start,
         procedure_code,
         max(period_end) as period_end,
-        max(procedure_name) as procedure_name
-    from in_period
+        max(procedure_name) as procedure_name,
+        sum(resolved) filter (where kind = 'taken')::bigint as resolved,
+        round(
+            sum(working_days * resolved) filter (where kind = 'taken')::numeric
+            / sum(resolved) filter (where kind = 'taken'),
+            2
+        ) as mean_working_days,
+        {{ histogram_percentile('working_days', 'cumulative', 'total', 0.5, "kind = 'taken'") }}
+            as median_working_days,
+        {{ histogram_percentile('working_days', 'cumulative', 'total', 0.9, "kind = 'taken'") }}
+            as p90_working_days,
+        {{ histogram_percentile('working_days', 'cumulative', 'total', 0.5, "kind = 'legal'") }}
+            as legal_working_days
+    from cumulative
     group by commune_key, period_type, period_start, procedure_code
 
 ),
@@ -186,36 +159,24 @@ names as (
 final as (
 
     select
-        taken_summary.commune_key,
+        summary.commune_key,
         units.commune_code,
         units.commune_name,
         units.province_code,
-        taken_summary.period_type,
-        taken_summary.period_start,
-        names.period_end,
-        nullif(taken_summary.procedure_code, '') as procedure_code,
-        names.procedure_name,
-        taken_summary.resolved,
-        taken_summary.mean_working_days,
-        taken_summary.median_working_days,
-        taken_summary.p90_working_days,
-        legal_summary.legal_working_days
-    from taken_summary
-    inner join names
-        on
-            taken_summary.commune_key = names.commune_key
-            and taken_summary.period_type = names.period_type
-            and taken_summary.period_start = names.period_start
-            and taken_summary.procedure_code = names.procedure_code
-    inner join legal_summary
-        on
-            taken_summary.commune_key = legal_summary.commune_key
-            and taken_summary.period_type = legal_summary.period_type
-            and taken_summary.period_start = legal_summary.period_start
-            and taken_summary.procedure_code = legal_summary.procedure_code
+        summary.period_type,
+        summary.period_start,
+        summary.period_end,
+        nullif(summary.procedure_code, '') as procedure_code,
+        summary.procedure_name,
+        summary.resolved,
+        summary.mean_working_days,
+        summary.median_working_days,
+        summary.p90_working_days,
+        summary.legal_working_days
+    from summary
     inner join units
-        on taken_summary.commune_key = units.commune_key
-    where taken_summary.resolved > 0
+        on summary.commune_key = units.commune_key
+    where summary.resolved > 0
 
 )
 
