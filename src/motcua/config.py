@@ -165,6 +165,11 @@ def airflow_db_url_setting() -> str | None:
     return _get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN") or None
 
 
+def airflow_db_url_of(env: Mapping[str, str]) -> str:
+    """The Airflow metadata URL that an environment built for Airflow's processes carries."""
+    return env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+
+
 def bi_warehouse_url() -> str | None:
     """``BI_WAREHOUSE_URL``: the BI login's URL when given, else None (one is made)."""
     return _get("BI_WAREHOUSE_URL") or None

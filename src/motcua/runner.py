@@ -329,7 +329,7 @@ def migrate_key(env: dict[str, str]) -> str | None:
     """
     from importlib.metadata import version
 
-    url = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+    url = config.airflow_db_url_of(env)
     try:
         with psycopg.connect(url.replace("postgresql+psycopg2://", "postgresql://", 1)) as conn:
             row = conn.execute("select version_num from alembic_version").fetchone()
