@@ -53,6 +53,7 @@ The warehouse credentials come from the Airflow connection at run time.
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 from typing import Any, ClassVar
@@ -219,33 +220,27 @@ def fold_tests_into_models(group: Any, *, selected: bool) -> None:
         task.model_tests = tuple(tests_per_model.get(task.model_unique_id, ()))
 
 
-_WATCHER_CLASSES: dict[type, type] = {}
-
-
+@functools.cache
 def watcher_classes() -> dict[type, type]:
     """Cosmos' model and seed watcher classes -> their :class:`ModelWithTestsWatcher` kind.
 
     Built on first use: Cosmos' operators are imported only when a DAG file
     builds a group, not when this module is imported.
     """
-    if not _WATCHER_CLASSES:
-        from cosmos.operators.watcher import DbtRunWatcherOperator, DbtSeedWatcherOperator
+    from cosmos.operators.watcher import DbtRunWatcherOperator, DbtSeedWatcherOperator
 
-        mixin = model_with_tests_mixin()
-        for base in (DbtRunWatcherOperator, DbtSeedWatcherOperator):
-            # DbtRunWatcherWithTestsOperator...: the UI's operator column still says Dbt...
-            name = base.__name__.replace("Operator", "WithTestsOperator")
-            _WATCHER_CLASSES[base] = type(name, (mixin, base), {"__module__": __name__})
-    return _WATCHER_CLASSES
-
-
-_MIXIN: list[type] = []
+    mixin = model_with_tests_mixin()
+    classes: dict[type, type] = {}
+    for base in (DbtRunWatcherOperator, DbtSeedWatcherOperator):
+        # DbtRunWatcherWithTestsOperator...: the UI's operator column still says Dbt...
+        name = base.__name__.replace("Operator", "WithTestsOperator")
+        classes[base] = type(name, (mixin, base), {"__module__": __name__})
+    return classes
 
 
+@functools.cache
 def model_with_tests_mixin() -> type:
     """The behaviour both folded watcher classes share (see :class:`ModelWithTestsWatcher`)."""
-    if _MIXIN:
-        return _MIXIN[0]
 
     class ModelWithTestsWatcher:
         """A Cosmos watcher that also fails when one of its model's data tests failed.
@@ -271,7 +266,6 @@ def model_with_tests_mixin() -> type:
             if context["ti"].try_number == 1:
                 check_model_tests(self, context)
 
-    _MIXIN.append(ModelWithTestsWatcher)
     return ModelWithTestsWatcher
 
 
