@@ -10,7 +10,7 @@
             {'columns': ['dossier_code']},
             {'columns': ['checked_for_run_date']},
         ],
-        pre_hook="{{ no_jit_when_incremental() }}",
+        pre_hook=["{{ no_jit_when_incremental() }}", "set local enable_mergejoin = off"],
         post_hook="{{ analyze_if_new() }}",
     )
 }}
@@ -43,6 +43,13 @@
     anew for the models downstream. After editing the range vars of
     dbt_project.yml, run with --full-refresh (and everything downstream with
     it: `dbt build --full-refresh`).
+    No merge joins: the planner cannot know how many distinct unit codes the
+    staging view yields (an expression), guesses 200, so expects each row to
+    match ~50 units and sorted every staged row (~1 KB wide, 10 GB at 10M
+    rows) by unit code to merge it with the reference, then computed the
+    reasons in the leader process alone. With hash joins on the reference
+    (13k rows) the scan, the lookups and the reasons all run in the parallel
+    workers (docs/benchmarks.md, 2026-12-07).
 -#}
 -- depends_on: {{ ref('stg_loader__load_files') }}
 
