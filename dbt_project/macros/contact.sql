@@ -29,7 +29,7 @@
     and Ångström signs, which decompose to K and Å).
 -#}
 {% macro placeholder_characters() -%}
-    ^[-./0aAcCgGhHkKnNoOxX[:space:]\u00C0-\u024F\u1E00-\u1EFF\u0300-\u036F\u212A\u212B]*$
+    ^[-./0aAcCgGhHkKnNoOxX{{ space_characters() }}\u00C0-\u024F\u1E00-\u1EFF\u0300-\u036F\u212A\u212B]*$
 {%- endmacro %}
 
 {#-
@@ -38,7 +38,7 @@
 -#}
 {% macro phone_normalised(expr) -%}
     regexp_replace(
-        regexp_replace({{ expr }}, '[[:space:].()\[\]{}-]', '', 'g'),
+        regexp_replace({{ expr }}, '[{{ space_characters() }}.()\[\]{}-]', '', 'g'),
         '^\+?84',
         '0'
     )
@@ -54,5 +54,9 @@
 
 {#- No placeholder can match, so a missing email is never valid. -#}
 {% macro is_email_valid(expr) -%}
-    coalesce(btrim({{ expr }}) ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]{2,}$', false)
+    coalesce(
+        btrim({{ expr }})
+        ~ '^[^@{{ space_characters() }}]+@[^@{{ space_characters() }}]+\.[^@{{ space_characters() }}]{2,}$',
+        false
+    )
 {%- endmacro %}

@@ -36,8 +36,21 @@
 {%- endmacro %}
 
 {#-
+    White space inside a bracket expression, the same on every server: the
+    class [:space:] plus the no-break spaces (U+00A0, U+2007, U+202F) and
+    NEL (U+0085), which Unicode counts as white space (PostgreSQL's builtin
+    C.UTF-8 locale, the embedded server's) and glibc's C.UTF-8 does not.
+    Without them an NBSP between two words would split them on one server
+    and not on the other.
+-#}
+{% macro space_characters() -%}
+    [:space:]\u00a0\u2007\u202f\u0085
+{%- endmacro %}
+
+{#-
     Accent- and case-insensitive comparison key: decomposed, combining marks
-    removed, đ -> d, lower case, inner white space collapsed.
+    removed, đ -> d, lower case, inner white space (no-break spaces
+    included) collapsed.
     Không Có -> khong co, Trực tuyến -> truc tuyen.
 -#}
 {% macro text_key(expr) -%}
@@ -48,7 +61,7 @@
                 'đĐ',
                 'dD'
             ),
-            '\s+',
+            '[{{ space_characters() }}]+',
             ' ',
             'g'
         )

@@ -79,6 +79,24 @@ def test_new_cluster_writes_no_wal_for_new_tables_and_has_no_checksums(root: Pat
     }
 
 
+def test_new_cluster_compares_text_by_code_point_with_unicode_case(root: Path) -> None:
+    server = ensure_server(root)
+    with psycopg.connect(server.admin_url, autocommit=True) as conn:
+        conn.execute('create database "collation_probe"')
+        probe = parse_pg_url(server.admin_url).url("collation_probe")
+    with psycopg.connect(probe, autocommit=True) as conn:
+        provider, locale = conn.execute(
+            "select datlocprovider, datlocale from pg_database where datname = current_database()"
+        ).fetchone()
+        ordered = conn.execute(
+            "select array_agg(w order by w) from unnest(array['Đông', 'Ân', 'an', 'Z', 'ă']) as w"
+        ).fetchone()[0]
+        lowered = conn.execute("select lower('ĐẮK LẮK'), upper('đắk lắk')").fetchone()
+    assert (provider, locale) == ("b", "C.UTF-8")  # new databases inherit the builtin provider
+    assert ordered == ["Z", "an", "Ân", "ă", "Đông"]  # code points: Z < a < Â (U+00C2) < ă < Đ
+    assert lowered == ("đắk lắk", "ĐẮK LẮK")
+
+
 def test_cluster_of_an_older_version_gets_the_settings_on_its_next_start(root: Path) -> None:
     # as the earlier version left it: initdb's defaults (checksums on in
     # PostgreSQL 18) and its settings appended without a block, plus a line

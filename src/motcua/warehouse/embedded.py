@@ -309,6 +309,14 @@ def _init_cluster(data_dir: Path) -> None:
             "--auth=reject",
             "--encoding=UTF8",
             "--locale=C.UTF-8",
+            # text compared, sorted and indexed by code point with plain byte
+            # comparisons (abbreviated keys), where libc's C.UTF-8 gives the
+            # same order through strcoll(): at 10M dossiers, the index on
+            # fct_dossier.dossier_code builds in 10 s instead of 16-20 s
+            # (docs/benchmarks.md). Case mapping and character classes stay
+            # Unicode's (lower('Đ') = 'đ'). A cluster made earlier keeps libc's.
+            "--locale-provider=builtin",
+            "--builtin-locale=C.UTF-8",
             # PostgreSQL 18 turns checksums on by default; with them, the first
             # read of a table written without WAL (see SETTINGS) logs a full
             # image of every page to set its hint bits: more WAL than replica
