@@ -2,7 +2,8 @@
 
 The in-process execution API reduced to the version the tasks' client
 speaks serves that version exactly as Airflow's full API does (same OpenAPI
-document: every route, parameter and model); a failure is named as before.
+document: every route, parameter and model); the exit keeps ``sys.exit``'s
+status, message and exit handlers; a failure is named as before.
 """
 
 from __future__ import annotations
@@ -57,6 +58,29 @@ def test_reduced_api_serves_the_clients_version_as_the_full_one(tmp_path: Path) 
     assert out["reduced_versions"] == [dags_test.RESTORED_VERSION, out["api_version"]]
     assert out["same"] is True
     assert out["paths"] > 0
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "stderr"),
+    [(None, 0, ""), (3, 3, ""), ("DagRun failed", 1, "DagRun failed\n")],
+)
+def test_exit_now_is_sys_exit_without_the_teardown(code: object, status: int, stderr: str) -> None:
+    script = (
+        "import atexit, threading\n"
+        "from motcua.orchestration.dags_test import exit_now\n"
+        "atexit.register(lambda: print(' exit handler', end=''))\n"
+        "print('out', end='', flush=True)\n"
+        "threading.Thread(target=lambda: print(' thread', end='')).start()\n"
+        f"exit_now({code!r})\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (
+        status,
+        "out thread exit handler",
+        stderr,
+    )
 
 
 def test_a_failed_dag_run_is_named_as_airflows_command() -> None:
