@@ -311,10 +311,12 @@ def _init_cluster(data_dir: Path) -> None:
             "--locale=C.UTF-8",
             # text compared, sorted and indexed by code point with plain byte
             # comparisons (abbreviated keys), where libc's C.UTF-8 gives the
-            # same order through strcoll(): at 10M dossiers, the index on
-            # fct_dossier.dossier_code builds in 10 s instead of 16-20 s
-            # (docs/benchmarks.md). Case mapping and character classes stay
-            # Unicode's (lower('Đ') = 'đ'). A cluster made earlier keeps libc's.
+            # same order through strcoll(): at 10M dossiers an index on
+            # fct_dossier.dossier_code built in 10-11 s with collate "C"
+            # against 16-20 s with libc's; the staging view over 1M rows took
+            # 27.5-28.7 s against 30.0-31.9 s (docs/benchmarks.md). Case
+            # mapping and character classes stay Unicode's (lower('Đ') = 'đ').
+            # A cluster made earlier keeps libc's.
             "--locale-provider=builtin",
             "--builtin-locale=C.UTF-8",
             # PostgreSQL 18 turns checksums on by default; with them, the first

@@ -86,7 +86,7 @@ ranked as (
     -- One window for the rank and the dossier's totals (its frame is the
     -- whole dossier; row_number ignores the frame): one pass over the sorted
     -- rows, where a second, unordered window over the dossier buffered every
-    -- partition again (its select at 10M dossiers: 52 s instead of 69 s,
+    -- partition again (its select alone at 10M dossiers: 52 s instead of 69 s,
     -- docs/benchmarks.md)
     window
         by_version as (
