@@ -196,7 +196,7 @@ def _run_gx(
         batches: list[dict[str, Any]] = []
         if scope in ("all", "contacts"):
             try:
-                staged = store.stage_contacts(conn, run_id)
+                staged = store.stage_contacts(conn, run_id, windows)
                 batches = gx_project.contact_batches(context, run_id)
                 log.info("contact checks: %d rows in %d batches", staged, len(batches))
             except Exception as exc:
