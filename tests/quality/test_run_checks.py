@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +18,11 @@ import pytest
 import yaml
 
 from motcua import config
-from motcua.quality import QualityGateError, QualitySettings, load_settings, run_checks
+from motcua.quality import QualityGateError, QualitySettings, load_settings, run_checks, store
 from motcua.quality import gx_project as gxp
+from motcua.quality.settings import Window
 
-from .conftest import PERSONAL, RUN_DATE, A, B, C
+from .conftest import PERSONAL, RUN_DATE, A, B, C, contact_dossiers
 
 CONTACT_RESULTS_PER_RUN = 5 * 3  # batches (A, B last 7 days; A, B, C month) x 3 fields
 # files, quarantine, current, valid rows (3 + the optional 766 columns), survey, 766 progress
@@ -144,6 +147,157 @@ def test_thresholds_and_window_are_parameters(warehouse: str, gx_project: Path):
     assert recent == {(A, "month_to_date"), (C, "month_to_date")}
 
 
+def _contact_rows_left(url: str) -> list[tuple[Any, ...]]:
+    """What the runs staged and did not release: (table, rows)."""
+    return _rows(
+        url,
+        "select 'check_windows', count(*) from dq.check_windows"
+        " union all select 'contact_dossiers', count(*) from dq.contact_dossiers",
+    )
+
+
+NO_ROWS_LEFT = [("check_windows", 0), ("contact_dossiers", 0)]
+FLAGS = {"address_present": 3, "phone_valid": 4, "email_valid": 5}  # in contact_dossiers()
+
+
+def _expected_contact_results(
+    dossiers: list[tuple[Any, ...]], settings: QualitySettings
+) -> list[tuple[Any, ...]]:
+    """Every contact result the per-dossier flags imply, worked out here without GX or SQL.
+
+    One batch per window and commune with a dossier received in it (a missing
+    commune is '(none)', a missing flag counts as false); per flag: dossiers,
+    failing dossiers, share passing, the setting, success, the first codes.
+    """
+    expected = []
+    for window in settings.windows(RUN_DATE):
+        inside = [d for d in dossiers if window.start <= d[2] <= window.end]
+        for commune in sorted({d[1] or "(none)" for d in inside}):
+            batch = [d for d in inside if (d[1] or "(none)") == commune]
+            for check, index in sorted(FLAGS.items()):
+                failing = sorted(d[0] for d in batch if not d[index])
+                share = Decimal(str(round(1 - len(failing) / len(batch), 4)))
+                mostly = Decimal(str(settings.contact_mostly[check]))
+                expected.append(
+                    (window.name, commune, check, len(batch), len(failing), len(failing),
+                     share, mostly, share >= mostly, "dossier_code" if failing else None,
+                     failing[: settings.max_codes])
+                )  # fmt: skip
+    return expected
+
+
+def test_contact_results_are_what_the_dossier_flags_imply(warehouse: str, gx_project: Path):
+    """Every batch and every number, for dossiers with and without a commune or flags."""
+    extra = [
+        ("HS-X-01", None, RUN_DATE, None, None, None),
+        ("HS-X-02", None, RUN_DATE.replace(day=2), True, None, True),
+        ("HS-B-07", B, RUN_DATE.replace(day=13), None, True, False),
+    ]
+    with psycopg.connect(warehouse, autocommit=True) as conn:
+        for code, commune, received, *flags in extra:
+            conn.execute(
+                "insert into marts.fct_dossier (dossier_code, commune_code, status,"
+                " received_date, due_date, address_present, phone_valid, email_valid)"
+                " values (%s, %s, 'Đã tiếp nhận', %s, %s, %s, %s, %s)",
+                (code, commune, received, received, *flags),
+            )
+    settings = dataclasses.replace(DEFAULTS, max_codes=2)
+
+    summary = _run(warehouse, gx_project, scope="contacts", settings=settings)
+
+    stored = _rows(
+        warehouse,
+        "select window_name, commune_code, check_name, element_count, unexpected_count,"
+        " affected_count, observed_value, threshold, success, failing_key, failing_codes"
+        " from dq.validation_results where run_id = %s and suite = 'contact_completeness'"
+        " order by result_id",
+        (summary["run_id"],),
+    )
+    key = itemgetter(0, 1, 2)
+    expected = _expected_contact_results([*contact_dossiers(), *extra], settings)
+    assert sorted(stored, key=key) == expected
+    assert len(expected) == 7 * 3  # (none) in both windows, B with HS-B-07 in both, A, C
+    assert _contact_rows_left(warehouse) == NO_ROWS_LEFT
+
+
+def test_contact_rows_are_the_runs_own_and_released(
+    warehouse: str, gx_project: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """While it runs, the contact asset holds the run's rows beside another run's, which it
+    neither sees nor deletes; afterwards (also after an error) none of its own are left."""
+    other = "a-run-in-flight"
+    with psycopg.connect(warehouse, autocommit=True) as conn:
+        store.ensure_schema(conn)
+        store.register_windows(conn, other, [Window("month_to_date", RUN_DATE, RUN_DATE)])
+        conn.execute(
+            "insert into dq.contact_dossiers values"
+            " (%s, 'month_to_date', '99999', 'HS-Z-01', false, false, false)",
+            (other,),
+        )
+    staged: list[list[tuple[Any, ...]]] = []
+    real_run = gxp.run_checkpoint
+
+    def spy(context: Any, name: str, **kwargs: Any) -> Any:
+        if name == gxp.CONTACT_CHECKPOINT and not staged:
+            staged.append(
+                _rows(
+                    warehouse,
+                    "select run_id = %s, window_name, commune_code, count(*)"
+                    " from dq.contact_dossiers group by 1, 2, 3 order by 1, 2, 3",
+                    (other,),
+                )
+            )
+        return real_run(context, name, **kwargs)
+
+    monkeypatch.setattr(gxp, "run_checkpoint", spy)
+    summary = _run(warehouse, gx_project, scope="contacts")
+
+    assert staged == [
+        [
+            (False, "last_7_days", A, 10),
+            (False, "last_7_days", B, 6),
+            (False, "month_to_date", A, 10),
+            (False, "month_to_date", B, 6),
+            (False, "month_to_date", C, 5),
+            (True, "month_to_date", "99999", 1),
+        ]
+    ]
+    assert "99999" not in {c["commune_code"] for c in summary["communes"]}
+    left = "select run_id, count(*) from dq.contact_dossiers group by run_id"
+    assert _rows(warehouse, left) == [(other, 1)]
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("parsing failed")
+
+    monkeypatch.setattr(gxp, "parse_checkpoint_result", broken)
+    with pytest.raises(RuntimeError, match="parsing failed"):
+        _run(warehouse, gx_project, scope="contacts")
+    assert _rows(warehouse, left) == [(other, 1)]
+    assert _rows(warehouse, "select run_id from dq.check_windows") == [(other,)]
+
+
+def test_missing_fact_table_records_the_contact_checks_as_not_evaluated(
+    warehouse: str, gx_project: Path
+):
+    _execute(warehouse, "drop table marts.fct_dossier cascade")
+
+    summary = _run(warehouse, gx_project, scope="contacts")
+
+    stored = _rows(
+        warehouse,
+        "select check_name, success, commune_code, error like '%%marts.fct_dossier%%'"
+        " from dq.validation_results where run_id = %s and suite = 'contact_completeness'"
+        " order by check_name",
+        (summary["run_id"],),
+    )
+    assert stored == [
+        ("address_present", False, None, True),
+        ("email_valid", False, None, True),
+        ("phone_valid", False, None, True),
+    ]
+    assert _contact_rows_left(warehouse) == NO_ROWS_LEFT
+
+
 # --- pipeline health -----------------------------------------------------------------------------
 
 
@@ -197,6 +351,7 @@ def test_reconciliation_mismatch_raises_after_storing(warehouse: str, gx_project
         (summary["run_id"],),
     )
     assert stored == [(RESULTS_PER_RUN, 4, [["hoso_20170714_bc.csv"]])]
+    assert _contact_rows_left(warehouse) == NO_ROWS_LEFT
 
 
 def test_raw_rows_must_match_the_file(warehouse: str, gx_project: Path):
@@ -357,7 +512,7 @@ def test_history_is_kept_across_runs(warehouse: str, gx_project: Path):
     assert sorted(counts) == sorted(
         [(first["run_id"], RESULTS_PER_RUN), (second["run_id"], RESULTS_PER_RUN)]
     )
-    assert _rows(warehouse, "select count(*) from dq.check_windows") == [(0,)]
+    assert _contact_rows_left(warehouse) == NO_ROWS_LEFT
 
 
 def _text_of_every_output(url: str, summary: dict[str, Any], project: Path) -> list[str]:

@@ -54,9 +54,8 @@ create index if not exists validation_results_run_date
 -- the quality report reads the runs of its last days
 create index if not exists validation_results_checked_at on dq.validation_results (checked_at);
 
--- Received-date windows of the runs in flight; the contact asset of the GX
--- project joins them (one GX batch per run x window x commune). A run deletes
--- its rows when done; its windows stay in dq.validation_results.
+-- Received-date windows of the runs in flight. A run deletes its rows when
+-- done; its windows stay in dq.validation_results.
 create table if not exists dq.check_windows (
     run_id        text not null,
     window_name   text not null,
@@ -65,6 +64,25 @@ create table if not exists dq.check_windows (
     created_at    timestamptz not null default now(),
     primary key (run_id, window_name)
 );
+
+-- The contact flags of the dossiers received in each window of the runs in
+-- flight, written once per run (stage_contacts) and read by the GX asset
+-- contact_dossiers, one batch per run x window x commune through the index:
+-- each batch reads its own rows instead of re-running the join over the whole
+-- window for each of its metric queries (docs/benchmarks.md). Codes and flags
+-- only. A run deletes its rows when done (release_windows, also on failure);
+-- unlogged: rows of runs in flight only, nothing to recover after a crash.
+create unlogged table if not exists dq.contact_dossiers (
+    run_id           text not null,
+    window_name      text not null,
+    commune_code     text not null,     -- '(none)' for a dossier without a commune
+    dossier_code     text,
+    address_present  boolean not null,
+    phone_valid      boolean not null,
+    email_valid      boolean not null
+);
+create index if not exists contact_dossiers_batch
+    on dq.contact_dossiers (run_id, window_name, commune_code);
 
 -- For BI (bi_reader, granted by motcua.warehouse.access): the latest result of
 -- every check for every commune (commune_code null: town-wide pipeline
@@ -173,8 +191,62 @@ def register_windows(conn: psycopg.Connection, run_id: str, windows: Iterable[Wi
         )
 
 
+# The rules behind the flags live in dbt (int_onestop__dossier_facts); a
+# missing flag counts as missing contact data, as the GX suite always read it.
+STAGE_CONTACTS_SQL = """
+insert into dq.contact_dossiers (
+    run_id, window_name, commune_code, dossier_code, address_present, phone_valid, email_valid
+)
+select
+    %(run_id)s,
+    %(window_name)s,
+    coalesce(f.commune_code, '(none)'),
+    f.dossier_code,
+    coalesce(f.address_present, false),
+    coalesce(f.phone_valid, false),
+    coalesce(f.email_valid, false)
+from marts.fct_dossier as f
+where f.received_date between %(window_start)s and %(window_end)s
+"""
+
+
+def stage_contacts(conn: psycopg.Connection, run_id: str, windows: Iterable[Window]) -> int:
+    """Copy the run's contact rows into ``dq.contact_dossiers`` once; return how many.
+
+    One range read of ``marts.fct_dossier`` per window, so that the contact
+    checkpoint's batches (one per window and commune, several metric queries
+    each) read only their own rows through the index instead of re-running
+    the join over the whole window every time. One statement per window with
+    its dates as values, not a join to ``dq.check_windows``: the planner
+    then sees the range and reads it through the received_date index; joined,
+    it guessed half the table and scanned all of it (docs/benchmarks.md).
+    Call after register_windows (``conn`` in autocommit mode: it ends with a
+    VACUUM); release_windows deletes the rows.
+    """
+    staged = 0
+    with conn.transaction(), conn.cursor() as cur:
+        for w in windows:
+            cur.execute(
+                STAGE_CONTACTS_SQL,
+                {
+                    "run_id": run_id,
+                    "window_name": w.name,
+                    "window_start": w.start,
+                    "window_end": w.end,
+                },
+            )
+            staged += cur.rowcount
+    # GX lists the batches again before each one, with a DISTINCT over the whole
+    # asset (not filtered by run): once vacuumed, that is an index-only scan
+    # instead of hashing every row (and the deleted rows of earlier runs go).
+    conn.execute("vacuum (analyze) dq.contact_dossiers")
+    return staged
+
+
 def release_windows(conn: psycopg.Connection, run_id: str) -> None:
+    """Delete the run's windows and its staged contact rows (the results stay in dq)."""
     with conn.transaction():
+        conn.execute("delete from dq.contact_dossiers where run_id = %s", (run_id,))
         conn.execute("delete from dq.check_windows where run_id = %s", (run_id,))
 
 
