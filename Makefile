@@ -4,7 +4,7 @@
 PY ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat requirements-dev.lock pyproject.toml | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat requirements-dev.lock pyproject.toml | cksum | cut -d' ' -f1)-compiled
 UV_VERSION := 0.13.8
 
 .PHONY: venv venv-superset run test lint bench bench-nightly stop lock superset-lock docs clean report bi
@@ -14,6 +14,13 @@ $(STAMP): requirements-dev.lock pyproject.toml
 	$(BIN)/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
 	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements-dev.lock
 	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	# every module compiled once here: uv leaves it to the first import, and where
+	# PYTHONDONTWRITEBYTECODE is set (this project's CI machines) no import ever
+	# writes it, so every process (Airflow, each dbt run, Great Expectations)
+	# compiled its libraries from source again (docs/benchmarks.md, "Bytecode").
+	# Its status is ignored: some packages ship Python 2 files they never import
+	# (aenum/_py2.py), which do not compile
+	$(BIN)/python -m compileall -qq -j 0 $(VENV)/lib src || true
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
@@ -21,11 +28,12 @@ venv: $(STAMP)
 
 # Apache Superset in its own virtualenv: it pins SQLAlchemy 1.4, Airflow cannot share it
 SUPERSET_VENV := .venv-superset
-SUPERSET_STAMP := $(SUPERSET_VENV)/.installed-$(shell cat superset/requirements.lock | cksum | cut -d' ' -f1)
+SUPERSET_STAMP := $(SUPERSET_VENV)/.installed-$(shell cat superset/requirements.lock | cksum | cut -d' ' -f1)-compiled
 
 $(SUPERSET_STAMP): superset/requirements.lock | $(STAMP)
 	test -x $(SUPERSET_VENV)/bin/python || $(BIN)/uv venv -q --python $(PY) $(SUPERSET_VENV)
 	$(BIN)/uv pip install -q --python $(SUPERSET_VENV)/bin/python -r superset/requirements.lock
+	$(SUPERSET_VENV)/bin/python -m compileall -qq -j 0 $(SUPERSET_VENV)/lib || true
 	rm -f $(SUPERSET_VENV)/.installed-*
 	touch $(SUPERSET_STAMP)
 
