@@ -309,7 +309,13 @@ def _exception_message(info: object) -> str | None:
 def _failing_codes(
     result: Mapping[str, Any], key_column: str | None
 ) -> tuple[list[str] | None, int | None]:
-    """All distinct failing keys (sorted) and their number, from unexpected_index_list."""
+    """The distinct failing keys GX listed (sorted) and, when it listed them all, their number.
+
+    On SQL, GX stops the index list at ``partial_unexpected_count`` rows (20),
+    in no set order: when fewer rows are listed than failed, the number is
+    unknown here (the caller counts the failing rows instead) and the keys
+    are a sample.
+    """
     if not key_column:
         return None, None
     index_list = result.get("unexpected_index_list")
@@ -320,6 +326,9 @@ def _failing_codes(
         complete = True
     if not isinstance(index_list, list):
         return None, None
+    unexpected = _int(result.get("unexpected_count"))
+    if unexpected is not None and len(index_list) < unexpected:
+        complete = False
     codes = {
         str(item[key_column])
         for item in index_list

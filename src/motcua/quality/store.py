@@ -39,12 +39,14 @@ create table if not exists dq.validation_results (
     commune_code        text,               -- contact suite: the commune evaluated
     element_count       bigint,             -- rows in the batch
     unexpected_count    bigint,             -- rows failing the expectation
-    affected_count      bigint,             -- distinct failing keys (dossiers, files...)
+    -- distinct failing keys (dossiers, files...); the failing rows when GX listed only some
+    affected_count      bigint,
     observed_value      numeric,            -- share of non-null rows meeting the expectation
     threshold           numeric,            -- the `mostly` it had to reach
     success             boolean not null,
     failing_key         text,               -- what failing_codes are: dossier_code, file_name...
-    failing_codes       text[] not null default '{}',   -- a few, sorted; never personal data
+    -- a few, sorted (of the 20 GX lists when more fail); never personal data
+    failing_codes       text[] not null default '{}',
     expectation_kwargs  jsonb,              -- resolved parameters (thresholds, value sets)
     error               text                -- set when the check could not be evaluated
 );
