@@ -20,7 +20,6 @@ import yaml
 from motcua import config
 from motcua.quality import QualityGateError, QualitySettings, load_settings, run_checks, store
 from motcua.quality import gx_project as gxp
-from motcua.quality.settings import Window
 
 from .conftest import PERSONAL, RUN_DATE, A, B, C, contact_dossiers
 
@@ -151,12 +150,11 @@ def _contact_rows_left(url: str) -> list[tuple[Any, ...]]:
     """What the runs staged and did not release: (table, rows)."""
     return _rows(
         url,
-        "select 'check_windows', count(*) from dq.check_windows"
-        " union all select 'contact_dossiers', count(*) from dq.contact_dossiers",
+        "select 'contact_dossiers', count(*) from dq.contact_dossiers",
     )
 
 
-NO_ROWS_LEFT = [("check_windows", 0), ("contact_dossiers", 0)]
+NO_ROWS_LEFT = [("contact_dossiers", 0)]
 FLAGS = {"address_present": 3, "phone_valid": 4, "email_valid": 5}  # in contact_dossiers()
 
 
@@ -252,7 +250,6 @@ def test_contact_rows_are_the_runs_own_and_released(
     other = "a-run-in-flight"
     with psycopg.connect(warehouse, autocommit=True) as conn:
         store.ensure_schema(conn)
-        store.register_windows(conn, other, [Window("month_to_date", RUN_DATE, RUN_DATE)])
         conn.execute(
             "insert into dq.contact_dossiers values"
             " (%s, 'month_to_date', '99999', 'HS-Z-01', false, false, false)",
@@ -297,7 +294,6 @@ def test_contact_rows_are_the_runs_own_and_released(
     with pytest.raises(RuntimeError, match="parsing failed"):
         _run(warehouse, gx_project, scope="contacts")
     assert _rows(warehouse, left) == [(other, 1)]
-    assert _rows(warehouse, "select run_id from dq.check_windows") == [(other,)]
 
 
 def test_missing_fact_table_records_the_contact_checks_as_not_evaluated(

@@ -81,7 +81,6 @@ def test_the_owners_create_their_schemas_alone(admin_url: str) -> None:
                 " where table_schema in ('ops', 'dq') order by 1"
             ).fetchall()
             assert [r[0] for r in relations] == [
-                "dq.check_windows",
                 "dq.contact_dossiers",
                 "dq.latest_results_by_commune",
                 "dq.validation_results",

@@ -1,8 +1,8 @@
 """``run_checks``: every data-quality checkpoint of one nightly run.
 
-1. register the run's received-date windows in ``dq.check_windows`` and
-   (contact scopes) copy the contact flags of the dossiers received in them
-   into ``dq.contact_dossiers`` once, deleted again at the end of the run;
+1. (contact scopes) copy the contact flags of the dossiers received in the
+   run's received-date windows into ``dq.contact_dossiers`` once, deleted
+   again at the end of the run;
 2. run the contact checkpoint once per (window, commune) batch, then the
    pipeline-health checkpoints once each, thresholds as suite parameters;
 3. append every result to ``dq.validation_results`` (one transaction);
@@ -93,13 +93,12 @@ def run_checks(
     project = project_dir or gx_project.project_dir()
     with psycopg.connect(url, autocommit=True, application_name="motcua-quality") as conn:
         store.ensure_schema(conn)
-        store.register_windows(conn, run_id, windows)
         try:
             results, severities = _run_gx(
                 conn, url, run_id, run_date, checked_at, windows, params, settings, project, scope
             )
         finally:
-            store.release_windows(conn, run_id)
+            store.release_contacts(conn, run_id)
         stored = store.store_results(conn, run_id, run_date, checked_at, results)
         names = store.commune_names(
             conn, sorted({r.commune_code for r in results if r.commune_code}), run_date

@@ -56,23 +56,16 @@ create index if not exists validation_results_run_date
 -- the quality report reads the runs of its last days
 create index if not exists validation_results_checked_at on dq.validation_results (checked_at);
 
--- Received-date windows of the runs in flight. A run deletes its rows when
--- done; its windows stay in dq.validation_results.
-create table if not exists dq.check_windows (
-    run_id        text not null,
-    window_name   text not null,
-    window_start  date not null,
-    window_end    date not null,
-    created_at    timestamptz not null default now(),
-    primary key (run_id, window_name)
-);
+-- Held the received-date windows of the runs in flight, which the contact asset
+-- of the GX project joined; the asset now reads dq.contact_dossiers (below).
+drop table if exists dq.check_windows;
 
 -- The contact flags of the dossiers received in each window of the runs in
 -- flight, written once per run (stage_contacts) and read by the GX asset
 -- contact_dossiers, one batch per run x window x commune through the index:
 -- each batch reads its own rows instead of re-running the join over the whole
 -- window for each of its metric queries (docs/benchmarks.md). Codes and flags
--- only. A run deletes its rows when done (release_windows, also on failure);
+-- only. A run deletes its rows when done (release_contacts, also on failure);
 -- unlogged: rows of runs in flight only, nothing to recover after a crash.
 create unlogged table if not exists dq.contact_dossiers (
     run_id           text not null,
@@ -184,15 +177,6 @@ def ensure_schema(conn: psycopg.Connection) -> None:
         conn.execute(SCHEMA_SQL)
 
 
-def register_windows(conn: psycopg.Connection, run_id: str, windows: Iterable[Window]) -> None:
-    with conn.transaction(), conn.cursor() as cur:
-        cur.executemany(
-            "insert into dq.check_windows (run_id, window_name, window_start, window_end)"
-            " values (%s, %s, %s, %s)",
-            [(run_id, w.name, w.start, w.end) for w in windows],
-        )
-
-
 # The rules behind the flags live in dbt (int_onestop__dossier_facts); a
 # missing flag counts as missing contact data, as the GX suite always read it.
 STAGE_CONTACTS_SQL = """
@@ -219,11 +203,11 @@ def stage_contacts(conn: psycopg.Connection, run_id: str, windows: Iterable[Wind
     checkpoint's batches (one per window and commune, several metric queries
     each) read only their own rows through the index instead of re-running
     the join over the whole window every time. One statement per window with
-    its dates as values, not a join to ``dq.check_windows``: the planner
-    then sees the range and reads it through the received_date index; joined,
-    it guessed half the table and scanned all of it (docs/benchmarks.md).
-    Call after register_windows (``conn`` in autocommit mode: it ends with a
-    VACUUM); release_windows deletes the rows.
+    its dates as values, not a join to a table of windows: the planner then
+    sees the range and reads it through the received_date index; joined, it
+    guessed half the table and scanned all of it (docs/benchmarks.md).
+    ``conn`` in autocommit mode (it ends with a VACUUM); release_contacts
+    deletes the rows.
     """
     staged = 0
     with conn.transaction(), conn.cursor() as cur:
@@ -245,11 +229,9 @@ def stage_contacts(conn: psycopg.Connection, run_id: str, windows: Iterable[Wind
     return staged
 
 
-def release_windows(conn: psycopg.Connection, run_id: str) -> None:
-    """Delete the run's windows and its staged contact rows (the results stay in dq)."""
-    with conn.transaction():
-        conn.execute("delete from dq.contact_dossiers where run_id = %s", (run_id,))
-        conn.execute("delete from dq.check_windows where run_id = %s", (run_id,))
+def release_contacts(conn: psycopg.Connection, run_id: str) -> None:
+    """Delete the run's staged contact rows (its results stay in dq.validation_results)."""
+    conn.execute("delete from dq.contact_dossiers where run_id = %s", (run_id,))
 
 
 def store_results(
