@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -243,18 +244,23 @@ def test_contact_results_are_what_the_dossier_flags_imply(warehouse: str, gx_pro
 
 
 def test_contact_rows_are_the_runs_own_and_released(
-    warehouse: str, gx_project: Path, monkeypatch: pytest.MonkeyPatch
+    warehouse: str,
+    gx_project: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ):
     """While it runs, the contact asset holds the run's rows beside another run's, which it
     neither sees nor deletes; afterwards (also after an error) none of its own are left."""
     other = "a-run-in-flight"
-    with psycopg.connect(warehouse, autocommit=True) as conn:
-        store.ensure_schema(conn)
-        conn.execute(
-            "insert into dq.contact_dossiers values"
-            " (%s, 'month_to_date', '99999', 'HS-Z-01', false, false, false)",
-            (other,),
-        )
+    # its session stays open while it runs (the rows are its pid's)
+    in_flight = psycopg.connect(warehouse, autocommit=True)
+    request.addfinalizer(in_flight.close)
+    store.ensure_schema(in_flight)
+    in_flight.execute(
+        "insert into dq.contact_dossiers values"
+        " (%s, 'month_to_date', '99999', 'HS-Z-01', false, false, false)",
+        (other,),
+    )
     staged: list[list[tuple[Any, ...]]] = []
     real_run = gxp.run_checkpoint
 
@@ -294,6 +300,53 @@ def test_contact_rows_are_the_runs_own_and_released(
     with pytest.raises(RuntimeError, match="parsing failed"):
         _run(warehouse, gx_project, scope="contacts")
     assert _rows(warehouse, left) == [(other, 1)]
+
+
+def _wait_until_session_gone(conn: psycopg.Connection, pid: int) -> None:
+    """The server ends a session's process just after its client goes: wait for that."""
+    for _ in range(200):
+        gone = conn.execute(
+            "select not exists (select from pg_stat_activity where pid = %s)", (pid,)
+        )
+        if gone.fetchone() == (True,):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"session {pid} still there 10 s after its client closed it")
+
+
+def test_contact_rows_of_runs_killed_before_their_release_are_deleted_by_the_next_run(
+    warehouse: str, gx_project: Path
+):
+    """A run killed before its release (SIGKILL: no finally) leaves its staged rows: the
+    next run deletes them, and those its own session staged for another run, and keeps
+    the rows of a run still in flight, whose session is open."""
+    in_flight = psycopg.connect(warehouse, autocommit=True)
+    try:
+        store.ensure_schema(in_flight)
+        insert = (
+            "insert into dq.contact_dossiers values"
+            " (%s, 'month_to_date', '99999', 'HS-Z-01', false, false, false)"
+        )
+        with psycopg.connect(warehouse, autocommit=True) as killed:
+            killed.execute(insert, ("a-killed-run",))
+            killed.execute(insert, ("a-killed-run",))
+            killed_pid = killed.info.backend_pid
+        _wait_until_session_gone(in_flight, killed_pid)
+        in_flight.execute(insert, ("a-run-in-flight",))
+        left = "select run_id, count(*) from dq.contact_dossiers group by run_id order by 1"
+        assert _rows(warehouse, left) == [("a-killed-run", 2), ("a-run-in-flight", 1)]
+
+        with psycopg.connect(warehouse, autocommit=True) as conn:
+            conn.execute(insert, ("an-earlier-run-of-this-session",))
+            staged = store.stage_contacts(conn, "this-run", DEFAULTS.windows(RUN_DATE))
+            # this run's rows, the one in flight: the killed run's and the earlier are gone
+            assert staged == 37  # contact_dossiers(): 21 in month_to_date, 16 in last_7_days
+            assert _rows(warehouse, left) == [("a-run-in-flight", 1), ("this-run", staged)]
+            store.release_contacts(conn, "this-run")
+        assert _rows(warehouse, left) == [("a-run-in-flight", 1)]
+    finally:
+        in_flight.execute("delete from dq.contact_dossiers")
+        in_flight.close()
 
 
 def test_missing_fact_table_records_the_contact_checks_as_not_evaluated(

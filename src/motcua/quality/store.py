@@ -1,4 +1,4 @@
-"""Schema ``dq``: the history of every check, and the windows of runs in flight.
+"""Schema ``dq``: the history of every check, and the contact rows of runs in flight.
 
 Created idempotently by the code that writes it (safe on every run, also when
 two runs start at once). Nothing here ever holds personal data: codes,
@@ -8,6 +8,7 @@ counts, shares and thresholds only.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -16,6 +17,8 @@ from typing import Any
 import psycopg
 
 from motcua.quality.settings import Window
+
+log = logging.getLogger(__name__)
 
 SCHEMA_SQL = """
 create schema if not exists dq;
@@ -67,6 +70,9 @@ drop table if exists dq.check_windows;
 -- window for each of its metric queries (docs/benchmarks.md). Codes and flags
 -- only. A run deletes its rows when done (release_contacts, also on failure);
 -- unlogged: rows of runs in flight only, nothing to recover after a crash.
+-- staged_by: the server pid of the session that staged them, which a run keeps
+-- open until it releases them; rows whose session is gone (a run killed before
+-- its release, SIGKILL included) are deleted by the next run (stage_contacts).
 create unlogged table if not exists dq.contact_dossiers (
     run_id           text not null,
     window_name      text not null,
@@ -74,8 +80,24 @@ create unlogged table if not exists dq.contact_dossiers (
     dossier_code     text,
     address_present  boolean not null,
     phone_valid      boolean not null,
-    email_valid      boolean not null
+    email_valid      boolean not null,
+    staged_by        integer default pg_backend_pid()
 );
+-- (added to a table made before it; checked first, as ALTER TABLE would lock
+-- the table against the runs in flight even when the column is there)
+do $$
+begin
+    if not exists (
+        select from information_schema.columns
+        where
+            table_schema = 'dq'
+            and table_name = 'contact_dossiers'
+            and column_name = 'staged_by'
+    ) then
+        alter table dq.contact_dossiers add column staged_by integer default pg_backend_pid();
+    end if;
+end
+$$;
 create index if not exists contact_dossiers_batch
     on dq.contact_dossiers (run_id, window_name, commune_code);
 
@@ -177,6 +199,16 @@ def ensure_schema(conn: psycopg.Connection) -> None:
         conn.execute(SCHEMA_SQL)
 
 
+# What runs that ended without releasing their rows left: rows staged by a
+# session that no longer exists (the run was killed), or by this session for
+# another run. A run in flight keeps its session open, so its rows stay.
+SWEEP_CONTACTS_SQL = """
+delete from dq.contact_dossiers as c
+where
+    (c.staged_by = pg_backend_pid() and c.run_id <> %(run_id)s)
+    or not exists (select from pg_stat_activity as a where a.pid = c.staged_by)
+"""
+
 # The rules behind the flags live in dbt (int_onestop__dossier_facts); a
 # missing flag counts as missing contact data, as the GX suite always read it.
 STAGE_CONTACTS_SQL = """
@@ -207,10 +239,14 @@ def stage_contacts(conn: psycopg.Connection, run_id: str, windows: Iterable[Wind
     sees the range and reads it through the received_date index; joined, it
     guessed half the table and scanned all of it (docs/benchmarks.md).
     ``conn`` in autocommit mode (it ends with a VACUUM); release_contacts
-    deletes the rows.
+    deletes the rows. First deletes what killed runs left (SWEEP_CONTACTS_SQL):
+    a run that never reached its release must not leave rows for good.
     """
     staged = 0
     with conn.transaction(), conn.cursor() as cur:
+        cur.execute(SWEEP_CONTACTS_SQL, {"run_id": run_id})
+        if cur.rowcount:
+            log.info("deleted %d contact rows left by runs that did not end", cur.rowcount)
         for w in windows:
             cur.execute(
                 STAGE_CONTACTS_SQL,
