@@ -80,11 +80,11 @@ create unlogged table if not exists dq.contact_dossiers (
     dossier_code     text,
     address_present  boolean not null,
     phone_valid      boolean not null,
-    email_valid      boolean not null,
-    staged_by        integer default pg_backend_pid()
+    email_valid      boolean not null
 );
--- (added to a table made before it; checked first, as ALTER TABLE would lock
--- the table against the runs in flight even when the column is there)
+-- staged_by, added here only (also to a table made before it); checked first,
+-- as ALTER TABLE would lock the table against the runs in flight even when the
+-- column is there
 do $$
 begin
     if not exists (
