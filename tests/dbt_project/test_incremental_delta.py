@@ -13,6 +13,7 @@ loaded (motcua_dev.bench.RUN_BOUND_COLUMNS).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -124,6 +125,60 @@ def test_incremental_night_equals_a_full_refresh(
         f"hoso_delta_{d:%Y%m%d}.csv" for _, d, _ in NIGHTS[: night + 1]
     ]
     assert reconciled == reconciliation(nights.refreshed.url)
+
+
+UNLOGGED = [
+    "intermediate.int_index766__procedure_durations",
+    "intermediate.int_onestop__dossiers_current",
+    "intermediate.int_onestop__rows_checked",
+    "intermediate.int_reporting__commune_days",
+]
+
+
+def test_a_crash_empties_the_intermediate_tables_and_the_next_night_rebuilds_them(
+    nights: Nights,
+) -> None:
+    """Unlogged incremental tables: emptied by a crash, never published empty, rebuilt.
+
+    Crash recovery resets every unlogged table to empty; TRUNCATE does the
+    same here. A build of the marts alone (the nightly's publish group) then
+    fails for every mart built from them, naming the cause, and leaves the
+    marts as they were; the whole night run again recomputes them from raw
+    (incremental as they are) and gives the marts of a full refresh.
+    """
+    warehouse, run_date = nights.incremental, str(NIGHTS[-1][0])
+    persistence = warehouse.rows(
+        """select c.oid::regclass::text as name, c.relpersistence as persistence
+           from pg_class as c inner join pg_namespace as n on c.relnamespace = n.oid
+           where n.nspname in ('intermediate', 'marts') and c.relkind = 'r'
+           order by name"""
+    )
+    unlogged = [r["name"] for r in persistence if r["persistence"] == "u"]
+    assert unlogged == UNLOGGED
+    assert any(r["name"].startswith("marts.") for r in persistence)  # the rest are logged
+    before = marts(warehouse.url)
+    with psycopg.connect(warehouse.url, autocommit=True) as conn:
+        conn.execute(f"truncate {', '.join(unlogged)}")
+
+    published = warehouse.dbt("build", "--select", "path:models/marts", run_date=run_date)
+    out = published.stdout
+    assert published.returncode == 1, out[-3000:]
+    refused = set(re.findall(r"Database Error in model (\w+)", out))
+    # the marts read first from the emptied tables (the others downstream are
+    # skipped); dim_commune and the survey marts are built from logged tables
+    assert refused == {
+        "commune_contact_completeness",
+        "commune_index_766",
+        "commune_lateness",
+        "commune_processing_time",
+        "fct_dossier",
+    }, out[-3000:]
+    assert out.count("emptied its unlogged tables after a crash") >= len(refused), out[-3000:]
+    assert marts(warehouse.url) == before
+
+    assert_built(warehouse.dbt("build", run_date=run_date))
+    assert_same(marts(warehouse.url), marts(nights.refreshed.url))
+    assert reconciliation(warehouse.url) == reconciliation(nights.refreshed.url)
 
 
 def test_night_tests_check_the_rows_of_their_run(nights: Nights) -> None:

@@ -1,6 +1,7 @@
 {{
     config(
         materialized='incremental',
+        unlogged=true,
         unique_key=['commune_key', 'procedure_code', 'done_date', 'processing_working_days',
             'legal_working_days'],
         incremental_strategy='delete+insert',

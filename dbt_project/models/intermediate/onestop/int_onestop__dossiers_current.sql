@@ -1,6 +1,7 @@
 {{
     config(
         materialized='incremental',
+        unlogged=true,
         unique_key='dossier_code',
         incremental_strategy='delete+insert',
         on_schema_change='fail',

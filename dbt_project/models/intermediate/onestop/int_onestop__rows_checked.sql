@@ -1,6 +1,7 @@
 {{
     config(
         materialized='incremental',
+        unlogged=true,
         unique_key=['file_id', 'row_number'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',

@@ -1,6 +1,7 @@
 {{
     config(
         materialized='incremental',
+        unlogged=true,
         unique_key=['commune_key', 'event_date'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',
