@@ -6,10 +6,10 @@
     writes no WAL for them. A night changes rows all over them (their
     dossier-code indexes above all), and after a checkpoint the first change
     of each page wrote a full-page image to the WAL: 1.7 GB of WAL for a 0.5 %
-    night at 10M dossiers, half of it theirs, and the night ~20 % slower
-    (docs/benchmarks.md, 2026-12-08). The other intermediate tables are
-    rebuilt whole each night, which an embedded server (wal_level minimal)
-    does without WAL anyway; they and the marts stay logged.
+    night at 10M dossiers, half of it theirs (docs/benchmarks.md,
+    2026-12-08). The other intermediate tables are rebuilt whole each night,
+    which an embedded server (wal_level minimal) does without WAL anyway;
+    they and the marts stay logged.
 
     The price: after a crash (not a clean shutdown) PostgreSQL empties every
     unlogged table, all of them at once. The next build recomputes them in
