@@ -249,3 +249,28 @@ def test_open_dossiers_and_ledger_must_agree(nights: Nights) -> None:
         )
     failed = warehouse.dbt("test", "--select", select, run_date=run_date)
     assert failed.returncode == 1 and f"FAIL 1 {select}" in failed.stdout, failed.stdout[-3000:]
+
+
+def test_the_766_index_drops_the_periods_an_earlier_run_date_has_not_reached(
+    nights: Nights,
+) -> None:
+    """A run for an earlier date leaves no 766 row of a period that date has not begun.
+
+    The grid of commune × periods ends with the run date's periods; the
+    index has all fifteen indicators of each, none of a later period. Run
+    last: the warehouse is left as of that earlier date.
+    """
+    warehouse, earlier = nights.incremental, "2017-11-15"
+    grid = "int_reporting__periods int_reporting__commune_periods int_index766__commune_periods"
+    ran = warehouse.dbt("run", "--select", f"{grid} commune_index_766", run_date=earlier)
+    assert ran.returncode == 0 and "PASS=4" in ran.stdout, ran.stdout[-3000:]
+    (index,) = warehouse.rows(
+        """select count(distinct (commune_key, period_type, period_start)) as periods,
+                  max(period_start) as latest, count(*) as rows
+           from marts.commune_index_766"""
+    )
+    (periods,) = warehouse.rows(
+        "select count(*) as periods from intermediate.int_index766__commune_periods"
+    )
+    assert index["periods"] == periods["periods"] > 0
+    assert str(index["latest"]) <= earlier and index["rows"] == 15 * periods["periods"]
