@@ -9,27 +9,51 @@
     night at 10M dossiers, half of it theirs (docs/benchmarks.md,
     2026-12-08). The other intermediate tables are rebuilt whole each night,
     which an embedded server (wal_level minimal) does without WAL anyway;
-    they and the marts stay logged.
+    they, the quarantine, ops and the marts stay logged.
 
-    The price: after a crash (not a clean shutdown) PostgreSQL empties every
-    unlogged table, all of them at once. The next build recomputes them in
-    full, incremental as they are: an empty table reads as "nothing checked,
-    current or counted yet" (tests/dbt_project/test_incremental_delta.py).
-    What must never happen is a publication from emptied tables: a crash
-    between the nightly `transform` and `publish` builds would rebuild the
-    marts from nothing. Hence this pre-hook of every mart (dbt_project.yml):
-    a mart built from them fails, keeping its previous contents, when raw
-    holds one-stop rows and int_onestop__rows_checked, the first of them and
-    an ancestor of the others, holds none.
+    The price: PostgreSQL empties every unlogged table after a crash (not a
+    clean shutdown), and a restored base backup or a promoted standby has
+    them empty too. The next build recomputes them in full, incremental as
+    they are: an empty table reads as "nothing checked, current or counted
+    yet" (tests/dbt_project/test_incremental_delta.py). What must never
+    happen is a model that stays logged (a mart, the quarantine, ops) built
+    from emptied tables: a crash between the nightly `transform` and
+    `publish` builds would rebuild the marts from nothing. Hence:
+    - record_unlogged_build(), a post-hook of the intermediate models: an
+      unlogged table, once built, records it in `unlogged_builds`, an
+      unlogged table of its own schema, emptied by the same crash;
+    - assert_intermediates_present(), a pre-hook of every mart, quarantine
+      and ops model (dbt_project.yml): the model fails, keeping its previous
+      contents, when one of its unlogged ancestors exists but has not been
+      built since the last crash.
+-#}
 
-    Only a mart with int_onestop__rows_checked among its ancestors is
-    checked: a whole build after a crash runs those after it is filled again,
-    while the others (dim_commune) may run before. The relations come from
-    dbt's graph, not ref() or source(): in a hook those would make every mart
-    depend on them directly (and every unit test of a mart need them as
-    inputs).
+{% macro record_unlogged_build() -%}
+    {%- if config.get('unlogged') and config.get('materialized') != 'view' %}
+    do $$
+    begin
+        -- two models may create it at once (the ledgers run side by side)
+        create unlogged table if not exists {{ this.schema }}.unlogged_builds (
+            table_name text primary key,
+            built_at timestamptz not null
+        );
+    exception when unique_violation or duplicate_table then null;
+    end
+    $$;
+    insert into {{ this.schema }}.unlogged_builds (table_name, built_at)
+    values ('{{ this.identifier }}', now())
+    on conflict (table_name) do update set built_at = excluded.built_at
+    {%- endif %}
+{%- endmacro %}
+
+{#-
+    The unlogged ancestors come from dbt's graph (their config), not ref():
+    in a hook, ref() would make every mart depend on them directly (and
+    every unit test of a mart need them as inputs). An ancestor not built
+    yet (a first build) has nothing to check: the model runs after it.
 -#}
 {% macro assert_intermediates_present() -%}
+    {%- set unlogged = [] -%}
     {%- if execute -%}
         {%- set ancestors = [model.unique_id] -%}
         {%- for uid in ancestors -%}
@@ -37,37 +61,41 @@
                 {%- if parent not in ancestors %}{% do ancestors.append(parent) %}{% endif -%}
             {%- endfor -%}
         {%- endfor -%}
-        {%- set pairs = [] -%}
-        {%- for raw, checked in [
-            ('source.motcua.onestop.onestop_rows', 'model.motcua.int_onestop__rows_checked'),
-        ] if checked in ancestors -%}
-            {%- do pairs.append((graph.sources[raw].relation_name, graph.nodes[checked].relation_name)) -%}
+        {%- for uid in ancestors[1:] -%}
+            {%- set node = graph.nodes.get(uid, {}) -%}
+            {%- if node.get('config', {}).get('unlogged') and node.config.materialized != 'view' -%}
+                {%- do unlogged.append((node.schema, node.alias)) -%}
+            {%- endif -%}
         {%- endfor -%}
     {%- endif -%}
-    {%- if pairs -%}
+    {%- if unlogged -%}
     do $$
     declare
-        pair text[];
-        emptied boolean;
+        ancestor text[];
+        built boolean;
+        missing text[] := '{}';
     begin
-        -- dynamic SQL: a relation that does not exist (yet) has nothing to check
-        foreach pair slice 1 in array array[
-            {%- for raw, checked in pairs %}
-            array[$q${{ raw }}$q$, $q${{ checked }}$q$]{{ "," if not loop.last }}
+        foreach ancestor slice 1 in array array[
+            {%- for schema, name in unlogged %}
+            array[$q${{ schema }}$q$, $q${{ name }}$q$]{{ "," if not loop.last }}
             {%- endfor %}
         ] loop
-            continue when to_regclass(pair[1]) is null or to_regclass(pair[2]) is null;
-            execute format(
-                'select exists (select from %s) and not exists (select from %s)',
-                pair[1], pair[2]
-            ) into emptied;
-            if emptied then
-                raise exception '%', 'the intermediate tables are empty although raw holds rows:'
-                    ' the warehouse server emptied its unlogged tables after a crash.'
-                    ' The marts keep their previous contents; run the whole night again'
-                    ' (its transform rebuilds the intermediate tables first)';
+            continue when to_regclass(format('%I.%I', ancestor[1], ancestor[2])) is null;
+            built := false;
+            if to_regclass(format('%I.unlogged_builds', ancestor[1])) is not null then
+                execute format(
+                    'select exists (select from %I.unlogged_builds where table_name = %L)',
+                    ancestor[1], ancestor[2]
+                ) into built;
+            end if;
+            if not built then
+                missing := missing || format('%I.%I', ancestor[1], ancestor[2]);
             end if;
         end loop;
+        if cardinality(missing) > 0 then
+            raise exception '% not built since the warehouse server last emptied its unlogged tables (a crash, a restored backup): this model keeps its previous contents; run the whole night again, its transform rebuilds them first',
+                array_to_string(missing, ', ');
+        end if;
     end
     $$
     {%- endif -%}

@@ -132,7 +132,13 @@ UNLOGGED = [
     "intermediate.int_onestop__dossiers_current",
     "intermediate.int_onestop__rows_checked",
     "intermediate.int_reporting__commune_days",
+    "intermediate.unlogged_builds",  # which of them were built since the last crash
 ]
+REFUSED = "not built since the warehouse server last emptied its unlogged tables"
+
+
+def refused_models(out: str) -> set[str]:
+    return set(re.findall(r"Database Error in model (\w+)", out))
 
 
 def test_a_crash_empties_the_intermediate_tables_and_the_next_night_rebuilds_them(
@@ -141,44 +147,56 @@ def test_a_crash_empties_the_intermediate_tables_and_the_next_night_rebuilds_the
     """Unlogged incremental tables: emptied by a crash, never published empty, rebuilt.
 
     Crash recovery resets every unlogged table to empty; TRUNCATE does the
-    same here. A build of the marts alone (the nightly's publish group) then
-    fails for every mart built from them, naming the cause, and leaves the
-    marts as they were; the whole night run again recomputes them from raw
-    (incremental as they are) and gives the marts of a full refresh.
+    same here. A build of the marts, the quarantine and ops alone (as the
+    nightly's publish group, or a retry, would run) then fails for every
+    model built from them, naming the cause, and leaves them as they were;
+    so it does after only int_onestop__rows_checked was rebuilt. The whole
+    night run again recomputes them from raw (incremental as they are),
+    fct_dossier recomputes every dossier with them, and the marts equal a
+    full refresh's.
     """
     warehouse, run_date = nights.incremental, str(NIGHTS[-1][0])
     persistence = warehouse.rows(
         """select c.oid::regclass::text as name, c.relpersistence as persistence
            from pg_class as c inner join pg_namespace as n on c.relnamespace = n.oid
-           where n.nspname in ('intermediate', 'marts') and c.relkind = 'r'
+           where n.nspname in ('intermediate', 'marts', 'quarantine', 'ops')
+             and c.relkind = 'r'
            order by name"""
     )
     unlogged = [r["name"] for r in persistence if r["persistence"] == "u"]
     assert unlogged == UNLOGGED
-    assert any(r["name"].startswith("marts.") for r in persistence)  # the rest are logged
-    before = marts(warehouse.url)
+    assert len(persistence) > 30  # the rest are logged
+    before, reconciled = marts(warehouse.url), reconciliation(warehouse.url)
     with psycopg.connect(warehouse.url, autocommit=True) as conn:
         conn.execute(f"truncate {', '.join(unlogged)}")
 
-    published = warehouse.dbt("build", "--select", "path:models/marts", run_date=run_date)
+    logged = "path:models/marts path:models/quarantine path:models/ops"
+    published = warehouse.dbt("build", "--select", *logged.split(), run_date=run_date)
     out = published.stdout
     assert published.returncode == 1, out[-3000:]
-    refused = set(re.findall(r"Database Error in model (\w+)", out))
-    # the marts read first from the emptied tables (the others downstream are
-    # skipped); dim_commune and the survey marts are built from logged tables
-    assert refused == {
-        "commune_contact_completeness",
-        "commune_index_766",
-        "commune_lateness",
-        "commune_processing_time",
-        "fct_dossier",
-    }, out[-3000:]
-    assert out.count("emptied its unlogged tables after a crash") >= len(refused), out[-3000:]
+    refused = refused_models(out)
+    # the first models read from the emptied tables (the others downstream
+    # are skipped); dim_commune and the survey marts read logged tables only
+    assert {"fct_dossier", "commune_lateness", "onestop_rows", "file_reconciliation"} <= refused
+    assert "dim_commune" not in refused and REFUSED in out, out[-3000:]
+    assert marts(warehouse.url) == before and reconciliation(warehouse.url) == reconciled
+
+    # one of them rebuilt is not enough for the models built from the others
+    rebuilt = warehouse.dbt("run", "--select", "int_onestop__rows_checked", run_date=run_date)
+    assert rebuilt.returncode == 0, rebuilt.stdout[-3000:]
+    published = warehouse.dbt("build", "--select", "fct_dossier", run_date=run_date)
+    assert refused_models(published.stdout) == {"fct_dossier"}, published.stdout[-3000:]
+    assert f"intermediate.int_onestop__dossiers_current {REFUSED}" in published.stdout
     assert marts(warehouse.url) == before
 
     assert_built(warehouse.dbt("build", run_date=run_date))
     assert_same(marts(warehouse.url), marts(nights.refreshed.url))
     assert reconciliation(warehouse.url) == reconciliation(nights.refreshed.url)
+    # every dossier recomputed with the rebuilt current states
+    (as_of,) = warehouse.rows(
+        "select array_agg(distinct as_of_date) as days from marts.fct_dossier"
+    )
+    assert [str(day) for day in as_of["days"]] == [run_date]
 
 
 def test_night_tests_check_the_rows_of_their_run(nights: Nights) -> None:

@@ -23,11 +23,12 @@
     and the state as of run_date (open, overdue, working days late).
 
     Incremental: a run recomputes the dossiers that changed (a valid row
-    arrived since the last run) and those whose run-date columns are not
-    settled, for this run_date or for the one they were computed for. A
-    dossier is settled once withdrawn / refused or done on or before the run
-    date: from then on its columns no longer depend on the run date. Each of
-    the three sets is read through an index. After editing the calendar or
+    arrived since the last run, or int_onestop__dossiers_current recomputed
+    them in this run) and those whose run-date columns are not settled, for
+    this run_date or for the one they were computed for. A dossier is
+    settled once withdrawn / refused or done on or before the run date: from
+    then on its columns no longer depend on the run date. Each of the four
+    sets is read through an index. After editing the calendar or
     unit seeds, run with --full-refresh.
 -#}
 -- depends_on: {{ ref('int_onestop__dossiers_current') }}
@@ -53,6 +54,15 @@ dossiers as (
                     select max(latest.last_arrival_at)
                     from {{ ref('int_onestop__dossiers_current') }} as latest
                 )
+            union
+            -- (re)computed by this run's int_onestop__dossiers_current: the
+            -- same dossiers on a night, all of them when a crash had emptied
+            -- it (an unlogged table) and it was rebuilt, their arrivals then
+            -- back at their files' load times (a row that a new unit made
+            -- valid loses its later arrival): through its index
+            select recomputed.dossier_code
+            from {{ ref('int_onestop__dossiers_current') }} as recomputed
+            where recomputed.computed_for_run_date = '{{ run_date() }}'::date
             union
             -- not settled at the date the row was computed for
             select this_run.dossier_code from {{ this }} as this_run
