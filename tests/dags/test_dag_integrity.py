@@ -15,6 +15,7 @@ import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -235,3 +236,70 @@ def test_each_model_task_covers_the_tests_its_groups_build_runs(dagbag) -> None:
             if (group == "publish") == bool(marts & set(tests[uid]["depends_on"]["nodes"]))
         }
         assert covered == runs_here, group
+
+
+class _PokedTi:
+    """A consumer's view of its run on its first try: the producer's XComs, by key."""
+
+    def __init__(self, xcom: dict[str, Any], try_number: int = 1) -> None:
+        self.xcom = xcom
+        self.try_number = try_number
+        self.pulled: list[str] = []
+
+    def xcom_pull(self, task_ids: str, key: str) -> Any:
+        self.pulled.append(key)
+        return self.xcom.get(key)
+
+
+def _poke(task: Any, xcom: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> tuple[bool, Any]:
+    """Poke ``task`` once: (its answer, its reads; the producer's task state counts as one)."""
+    ti = _PokedTi(xcom)
+    base = type(task).__mro__[2]  # Cosmos' own class, under the mixin and the folded class
+
+    def producer_state(self: Any, context: Any) -> str:
+        ti.pulled.append("<producer task state>")
+        return "success"
+
+    monkeypatch.setattr(base, "_get_producer_task_status", producer_state)
+    done = task.poke({"ti": ti, "run_id": "manual__1"})
+    return done, ti
+
+
+def test_a_model_task_reads_its_outcome_in_few_api_calls(dagbag, monkeypatch) -> None:
+    """Each read is a round trip to Airflow's API: a model's task makes three on its first try.
+
+    Its status, dbt's event for the log and its tests' verdict. The producer's
+    task state is read only when the status is missing; the compiled SQL is
+    read when the task's fields are rendered, from the producer's XCom.
+    """
+    from cosmos.operators._watcher.aggregation import get_tests_status_xcom_key
+    from cosmos.operators._watcher.state import (
+        get_compiled_sql_xcom_key,
+        get_dbt_event_xcom_key,
+        get_status_xcom_key,
+    )
+
+    task = dagbag.dags["motcua_nightly"].get_task("transform.int_onestop__rows_checked_run")
+    uid = task.model_unique_id
+    assert task.model_tests
+    assert task.compiled_sql == (
+        "{{ ti.xcom_pull(task_ids='transform.dbt_producer_watcher',"
+        f" key='{get_compiled_sql_xcom_key(uid)}') or '' }}}}"
+    )
+    status, tests = get_status_xcom_key(uid), get_tests_status_xcom_key(uid)
+    succeeded = {"status": "success", "outlet_uris": []}
+
+    done, ti = _poke(task, {status: succeeded, tests: "pass"}, monkeypatch)
+    assert done is True
+    assert ti.pulled == [status, get_dbt_event_xcom_key(uid), tests]
+
+    # no status yet: Cosmos reads the producer's state, and waits as it runs
+    done, ti = _poke(task, {}, monkeypatch)
+    assert done is False
+    assert ti.pulled == [status, "<producer task state>", status]
+
+    from airflow.sdk.exceptions import AirflowException
+
+    ti = _PokedTi({status: {"status": "error", "outlet_uris": []}})
+    with pytest.raises(AirflowException, match="finished with status 'error'"):
+        task.poke({"ti": ti, "run_id": "manual__1"})
