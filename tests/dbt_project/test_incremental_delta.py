@@ -150,7 +150,8 @@ def test_a_crash_empties_the_intermediate_tables_and_the_next_night_rebuilds_the
     same here. A build of the marts, the quarantine and ops alone (as the
     nightly's publish group, or a retry, would run) then fails for every
     model built from them, naming the cause, and leaves them as they were;
-    so it does after only int_onestop__rows_checked was rebuilt. The whole
+    so it does after only int_onestop__rows_checked was rebuilt, and the
+    check that valid rows have current dossiers fails. The whole
     night run again recomputes them from raw (incremental as they are),
     fct_dossier recomputes every dossier with them, and the marts equal a
     full refresh's.
@@ -188,6 +189,10 @@ def test_a_crash_empties_the_intermediate_tables_and_the_next_night_rebuilds_the
     assert refused_models(published.stdout) == {"fct_dossier"}, published.stdout[-3000:]
     assert f"intermediate.int_onestop__dossiers_current {REFUSED}" in published.stdout
     assert marts(warehouse.url) == before
+    # valid rows again, no current dossier: the check on the emptied table fails
+    empty = "assert_valid_rows_have_current_dossiers"
+    checked = warehouse.dbt("test", "--select", empty, run_date=run_date)
+    assert checked.returncode == 1 and f"FAIL 1 {empty}" in checked.stdout, checked.stdout[-3000:]
 
     assert_built(warehouse.dbt("build", run_date=run_date))
     assert_same(marts(warehouse.url), marts(nights.refreshed.url))
