@@ -25,22 +25,77 @@
     - assert_intermediates_present(), a pre-hook of every mart, quarantine
       and ops model (dbt_project.yml): the model fails, keeping its previous
       contents, when one of its unlogged ancestors exists but has not been
-      built since the last crash.
+      built since the last crash;
+    - should_full_refresh() (dbt's own macro, overridden here): a table that
+      records its builds and exists without its record was emptied since it
+      was last built, and is rebuilt as `--full-refresh` rebuilds it (one
+      `create table as`, then its indexes), not row by row through its
+      incremental path: at 10M dossiers the night after a crash took 933 s
+      that way, against ~400 s for a full build (docs/benchmarks.md,
+      2026-12-08, late). marts.fct_dossier records its builds too (config
+      meta `rebuilt_after_crash`): after a crash it recomputes every dossier,
+      which its table rebuild does faster than a delete and insert of all of
+      them.
 -#}
 
+{#- Whether this model records its builds in unlogged_builds (see above). -#}
+{% macro records_builds() -%}
+    {{- return(
+        config.get('materialized') != 'view'
+        and (config.get('unlogged') or (config.get('meta') or {}).get('rebuilt_after_crash'))
+    ) -}}
+{%- endmacro %}
+
+{#- The schema of the unlogged tables, where their records live (from dbt's graph). -#}
+{% macro unlogged_schema() -%}
+    {%- if config.get('unlogged') %}{{ return(this.schema) }}{% endif -%}
+    {%- for node in graph.nodes.values() -%}
+        {%- if node.get('config', {}).get('unlogged') and node.config.materialized != 'view' -%}
+            {{- return(node.schema) -}}
+        {%- endif -%}
+    {%- endfor -%}
+    {{- return(this.schema) -}}
+{%- endmacro %}
+
+{#-
+    dbt's should_full_refresh(), plus the case above: the model's table
+    exists, records its builds, and has no record (emptied by a crash since
+    it was built). A model's own `full_refresh` config still decides first.
+-#}
+{% macro should_full_refresh() -%}
+    {%- set configured = config.get('full_refresh') -%}
+    {%- if configured is not none %}{{ return(configured) }}{% endif -%}
+    {%- if flags.FULL_REFRESH %}{{ return(true) }}{% endif -%}
+    {{- return(emptied_since_built()) -}}
+{%- endmacro %}
+
+{% macro emptied_since_built() -%}
+    {%- if not execute or not records_builds() %}{{ return(false) }}{% endif -%}
+    {%- if adapter.get_relation(this.database, this.schema, this.identifier) is none -%}
+        {{- return(false) -}}  {#- a first build: full anyway -#}
+    {%- endif -%}
+    {%- set records = adapter.get_relation(this.database, unlogged_schema(), 'unlogged_builds') -%}
+    {%- if records is none %}{{ return(true) }}{% endif -%}
+    {%- set found = run_query(
+        "select count(*) from " ~ records ~ " where table_name = '" ~ this.identifier ~ "'"
+    ) -%}
+    {{- return(found.columns[0].values()[0] == 0) -}}
+{%- endmacro %}
+
 {% macro record_unlogged_build() -%}
-    {%- if config.get('unlogged') and config.get('materialized') != 'view' %}
+    {%- if records_builds() %}
+    {%- set schema = unlogged_schema() %}
     do $$
     begin
         -- two models may create it at once (the ledgers run side by side)
-        create unlogged table if not exists {{ this.schema }}.unlogged_builds (
+        create unlogged table if not exists {{ schema }}.unlogged_builds (
             table_name text primary key,
             built_at timestamptz not null
         );
     exception when unique_violation or duplicate_table then null;
     end
     $$;
-    insert into {{ this.schema }}.unlogged_builds (table_name, built_at)
+    insert into {{ schema }}.unlogged_builds (table_name, built_at)
     values ('{{ this.identifier }}', now())
     on conflict (table_name) do update set built_at = excluded.built_at
     {%- endif %}

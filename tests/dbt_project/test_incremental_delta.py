@@ -168,6 +168,17 @@ def test_a_crash_empties_the_intermediate_tables_and_the_next_night_rebuilds_the
     assert unlogged == UNLOGGED
     assert len(persistence) > 30  # the rest are logged
     before, reconciled = marts(warehouse.url), reconciliation(warehouse.url)
+    rebuilt_whole = [*UNLOGGED[:-1], "marts.fct_dossier"]
+    tables = (
+        "select oid::regclass::text as name, oid from pg_class"
+        " where oid::regclass::text = any(%(names)s)"
+    )
+    oids = {r["name"]: r["oid"] for r in warehouse.rows(tables, names=rebuilt_whole)}
+    # the nights before were incremental: rows of earlier runs are still there
+    (earlier,) = warehouse.rows(
+        "select count(*) as n from marts.fct_dossier where as_of_date < %(day)s", day=run_date
+    )
+    assert earlier["n"] > 0
     with psycopg.connect(warehouse.url, autocommit=True) as conn:
         conn.execute(f"truncate {', '.join(unlogged)}")
 
@@ -195,6 +206,10 @@ def test_a_crash_empties_the_intermediate_tables_and_the_next_night_rebuilds_the
     assert checked.returncode == 1 and f"FAIL 1 {empty}" in checked.stdout, checked.stdout[-3000:]
 
     assert_built(warehouse.dbt("build", run_date=run_date))
+    # rebuilt as --full-refresh does (new tables), not row by row
+    after = {r["name"]: r["oid"] for r in warehouse.rows(tables, names=rebuilt_whole)}
+    assert sorted(after) == sorted(rebuilt_whole)
+    assert all(after[name] != oids[name] for name in rebuilt_whole), (oids, after)
     assert_same(marts(warehouse.url), marts(nights.refreshed.url))
     assert reconciliation(warehouse.url) == reconciliation(nights.refreshed.url)
     # every dossier recomputed with the rebuilt current states

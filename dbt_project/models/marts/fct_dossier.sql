@@ -14,6 +14,7 @@
         ],
         pre_hook="{{ no_jit_when_incremental() }}",
         post_hook="{{ analyze_if_new() }}",
+        meta={'rebuilt_after_crash': true},
     )
 }}
 
@@ -29,7 +30,8 @@
     settled once withdrawn / refused or done on or before the run date: from
     then on its columns no longer depend on the run date. Each of the four
     sets is read through an index. After editing the calendar or
-    unit seeds, run with --full-refresh.
+    unit seeds, run with --full-refresh. After a crash of the server (its
+    build record gone, macros/intermediates.sql) it is rebuilt whole.
 -#}
 -- depends_on: {{ ref('int_onestop__dossiers_current') }}
 
