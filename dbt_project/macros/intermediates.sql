@@ -13,9 +13,8 @@
 
     The price: PostgreSQL empties every unlogged table after a crash (not a
     clean shutdown), and a restored base backup or a promoted standby has
-    them empty too. The next build recomputes them in full, incremental as
-    they are: an empty table reads as "nothing checked, current or counted
-    yet" (tests/dbt_project/test_incremental_delta.py). What must never
+    them empty too. The next build rebuilds them in full (should_full_refresh
+    below; tests/dbt_project/test_incremental_delta.py). What must never
     happen is a model that stays logged (a mart, the quarantine, ops) built
     from emptied tables: a crash between the nightly `transform` and
     `publish` builds would rebuild the marts from nothing. Hence:

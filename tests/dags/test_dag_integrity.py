@@ -241,9 +241,9 @@ def test_each_model_task_covers_the_tests_its_groups_build_runs(dagbag) -> None:
 class _PokedTi:
     """A consumer's view of its run on its first try: the producer's XComs, by key."""
 
-    def __init__(self, xcom: dict[str, Any], try_number: int = 1) -> None:
+    def __init__(self, xcom: dict[str, Any]) -> None:
         self.xcom = xcom
-        self.try_number = try_number
+        self.try_number = 1
         self.pulled: list[str] = []
 
     def xcom_pull(self, task_ids: str, key: str) -> Any:

@@ -152,9 +152,9 @@ def test_a_crash_empties_the_intermediate_tables_and_the_next_night_rebuilds_the
     model built from them, naming the cause, and leaves them as they were;
     so it does after only int_onestop__rows_checked was rebuilt, and the
     check that valid rows have current dossiers fails. The whole
-    night run again recomputes them from raw (incremental as they are),
-    fct_dossier recomputes every dossier with them, and the marts equal a
-    full refresh's.
+    night run again rebuilds them from raw as a full refresh does (new
+    tables, their build records being gone), fct_dossier too with every
+    dossier recomputed, and the marts equal a full refresh's.
     """
     warehouse, run_date = nights.incremental, str(NIGHTS[-1][0])
     persistence = warehouse.rows(
